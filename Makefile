@@ -1,0 +1,51 @@
+# RNN Lab. `make lab` opens the course; `make test` runs every test. Both set everything up first.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.rnnlab-installed
+PORT   ?= 8888
+# nbval runs every notebook on the course's own kernel (installed into the venv below).
+NBVAL  := --nbval-lax --nbval-kernel-name rnnlab --nbval-cell-timeout 300
+
+.PHONY: setup lab test unit nbval notebooks student benchmark lint clean
+
+$(STAMP): requirements.txt pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps -e .
+	$(PY) -m ipykernel install --sys-prefix --name rnnlab --display-name "Python (RNN Lab)" >/dev/null
+	@touch $(STAMP)
+
+setup: $(STAMP)
+
+notebooks: $(STAMP)
+	$(PY) -m rnnlab.build notebooks
+
+student: $(STAMP)
+	$(PY) -m rnnlab.build student
+
+lab: notebooks
+	$(VENV)/bin/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.port=$(PORT) \
+	  --ServerApp.root_dir=. notebooks/00_start_here.ipynb $(LAB_ARGS)
+
+# Every test: unit tests, notebooks under nbval, and the browser tests. Widget callbacks that
+# raise fail the run (RNNLAB_STRICT). The committed notebooks are tested as they are: a notebook
+# that differs from its source fails tests/test_build.py ("run make notebooks").
+test: $(STAMP)
+	RNNLAB_STRICT=1 $(PY) -m pytest tests notebooks $(NBVAL) $(PYTEST_ARGS)
+
+unit: $(STAMP)
+	RNNLAB_STRICT=1 $(PY) -m pytest tests $(PYTEST_ARGS)
+
+nbval: $(STAMP)
+	RNNLAB_STRICT=1 $(PY) -m pytest notebooks $(NBVAL) $(PYTEST_ARGS)
+
+benchmark: $(STAMP)
+	$(PY) benchmarks/course_runtime.py
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check rnnlab tests benchmarks lessons_src
+
+clean:
+	rm -rf student test-output build *.egg-info
