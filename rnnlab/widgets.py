@@ -161,3 +161,21 @@ def canvas_widget(fig) -> widgets.Widget:
 def redraw(fig) -> None:
     """Ask the canvas to redraw after artists were updated with set_data / set_array."""
     fig.canvas.draw_idle()
+
+
+def interactive_panel(controls: list[widgets.Widget], fig, status: widgets.HTML | None = None,
+                      title: str = "") -> widgets.VBox:
+    """The standard layout of an interactive plot: title, controls, the canvas, a status line.
+
+    It carries the CSS class ``rnnlab-interactive``; the browser tests find every such panel,
+    move its controls and check that the canvas pixels change."""
+    parts: list[widgets.Widget] = []
+    if title:
+        parts.append(widgets.HTML(f"<b>{title}</b>"))
+    parts.append(widgets.HBox(controls, layout=widgets.Layout(flex_flow="row wrap")))
+    parts.append(canvas_widget(fig))
+    if status is not None:
+        parts.append(status)
+    box = widgets.VBox(parts)
+    box.add_class("rnnlab-interactive")
+    return box
