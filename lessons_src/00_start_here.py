@@ -1,0 +1,50 @@
+# %% [markdown]
+# # RNN Lab: start here
+#
+# An interactive course on recurrent neural networks. Every idea is built from scratch in a few
+# lines of PyTorch, checked number for number against PyTorch's own layers, and then explored
+# with a widget. Each lesson runs top to bottom in about a minute on a laptop CPU, with no
+# internet connection.
+#
+# ## How to use a lesson
+# - Run the cells in order (Shift+Enter), or *Run > Run All Cells*.
+# - Move every slider: the plots redraw in place.
+# - Answer the quiz cells with the **Check** button; `quiz.score()` at the end of a lesson tells
+#   you how you did.
+# - Exercises: write the function, then run the `check(...)` cell under it. The collapsed cell
+#   (click the bar on its left) holds a worked solution; try first.
+#
+# ## Lesson map
+# | # | lesson | you will |
+# | --- | --- | --- |
+# | 01 | [Feedforward networks, and why order matters](01_feedforward.ipynb) | build a layer from scratch and watch a fixed-window network fail on order |
+# | 02 | The hidden-state recurrence | build an RNN and match `nn.RNN` exactly |
+# | 03 | Backpropagation through time | derive and run the backward pass by hand |
+# | 04 | Vanishing and exploding gradients | watch gradient norms shrink or blow up over time steps |
+# | 05 | LSTM | build the cell state and gates, and see the gradient survive |
+# | 06 | GRU | build the GRU and compare it with the LSTM on equal budgets |
+# | 07 | Sequence tasks on real data | train on Python's own documentation text |
+# | 08 | Seq2seq and attention | encoder, decoder, and attention weights you can inspect |
+# | 09 | Transformers vs RNNs, measured | speed, memory and accuracy side by side |
+# | 10 | Misconceptions and a self-test | a cumulative quiz over the whole course |
+#
+# Lessons appear in this folder as they are written.
+
+# %% [markdown]
+# ## Check your set-up
+# The cell below should print the versions and `environment ready`.
+
+# %%
+# %matplotlib widget
+import ipywidgets
+import matplotlib
+import torch
+
+import rnnlab
+from rnnlab.train import pick_device
+
+print(f"rnnlab {rnnlab.__version__}, torch {torch.__version__}, "
+      f"ipywidgets {ipywidgets.__version__}, matplotlib {matplotlib.__version__}")
+print(f"device: {pick_device()} (lessons run on the CPU; a GPU is used when present)")
+assert matplotlib.get_backend().lower().endswith("ipympl") or "widget" in matplotlib.get_backend()
+print("environment ready")
