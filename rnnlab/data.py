@@ -63,3 +63,29 @@ def delay_task(n: int, length: int, vocab: int, gen: torch.Generator):
 def one_hot(tokens: torch.Tensor, vocab: int, dtype=torch.float32) -> torch.Tensor:
     """(batch, seq_len) int64 -> (batch, seq_len, vocab) one-hot vectors."""
     return torch.nn.functional.one_hot(tokens, vocab).to(dtype)
+
+
+def adding_problem(n: int, length: int, gen: torch.Generator, dtype=torch.float32):
+    """The adding problem (Hochreiter and Schmidhuber, 1997; in the form used by Le, Jaitly and
+    Hinton, 2015): each step carries a random value in [0, 1) and a marker; exactly two steps
+    are marked, one in each half of the sequence. The target is the sum of the two marked values.
+
+    Returns ``inputs`` (n, length, 2) with channels (value, marker) and ``targets`` (n, 1).
+    Predicting the constant 1.0 gives MSE = Var(U1 + U2) = 1/6 (about 0.167): the baseline a
+    model must beat to show it remembers anything.
+    """
+    if length < 2:
+        raise ValueError(f"length must be at least 2, got {length}")
+    values = torch.rand(n, length, generator=gen, dtype=dtype)
+    half = length // 2
+    first = torch.randint(0, half, (n,), generator=gen)
+    second = torch.randint(half, length, (n,), generator=gen)
+    marker = torch.zeros(n, length, dtype=dtype)
+    rows = torch.arange(n)
+    marker[rows, first] = 1.0
+    marker[rows, second] = 1.0
+    targets = (values[rows, first] + values[rows, second]).unsqueeze(1)
+    return torch.stack([values, marker], dim=-1), targets
+
+
+ADDING_BASELINE_MSE = 1.0 / 6.0
