@@ -79,7 +79,7 @@ def fit(
         opt.zero_grad(set_to_none=True)
         loss.backward()
         norm = torch.nn.utils.clip_grad_norm_(params, clip if clip is not None else float("inf"))
-        value = float(loss)
+        value = loss.item()
         history["step"].append(step)
         history["loss"].append(value)
         history["grad_norm"].append(float(norm))
