@@ -1,0 +1,277 @@
+"""Gated recurrent layers from tensor operations: ``LSTM``, ``GRU`` and ``FastLSTM``.
+
+They take torch's constructor arguments (``input_size, hidden_size, num_layers, bias,
+batch_first``), have torch's forward signatures and return shapes, and torch's parameter names
+and gate order (LSTM: i, f, g, o; GRU: r, z, n), so ``load_state_dict`` from ``nn.LSTM`` /
+``nn.GRU`` gives the same outputs and gradients.
+
+After each forward pass a layer keeps, for the lessons:
+
+* ``hidden_states``: the last layer's h_t, one (batch, hidden) tensor per step, still part of
+  the autograd graph, so ``torch.autograd.grad(loss, model.hidden_states)`` gives dL/dh_t;
+* ``gates``: per layer, a dict of detached gate activations, each (batch, seq_len, hidden)
+  (LSTM: ``"i", "f", "g", "o"`` and the cell state ``"c"``; GRU: ``"r", "z", "n"``).
+
+Names mirror the maths: ``W_ih`` (4*hidden, input), ``W_hh`` (4*hidden, hidden), ``x_t``
+(batch, input), ``h_prev`` and ``c_prev`` (batch, hidden).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+__all__ = ["LSTM", "GRU", "FastLSTM", "lstm_cell", "gru_cell", "lstm_layer_fast"]
+
+
+def lstm_cell(x_t, h_prev, c_prev, W_ih, W_hh, b_ih=None, b_hh=None):
+    """One LSTM step. Returns ``h, c, (i, f, g, o)``, all (batch, hidden)."""
+    z = x_t @ W_ih.T + h_prev @ W_hh.T
+    if b_ih is not None:
+        z = z + b_ih + b_hh
+    zi, zf, zg, zo = z.chunk(4, dim=-1)
+    i = torch.sigmoid(zi)  # input gate: how much of the candidate to write
+    f = torch.sigmoid(zf)  # forget gate: how much of the old cell to keep
+    g = torch.tanh(zg)  # candidate values
+    o = torch.sigmoid(zo)  # output gate: how much of the cell to show
+    c = f * c_prev + i * g  # additive update: the gradient path through c is multiplied by f only
+    h = o * torch.tanh(c)
+    return h, c, (i, f, g, o)
+
+
+def gru_cell(x_t, h_prev, W_ih, W_hh, b_ih=None, b_hh=None):
+    """One GRU step, in torch's form. Returns ``h, (r, z, n)``, all (batch, hidden).
+
+    The reset gate multiplies ``W_hn h_prev + b_hn`` (torch's and cuDNN's convention), not
+    ``h_prev`` before the matrix product as in Cho et al. (2014)."""
+    gx = x_t @ W_ih.T
+    gh = h_prev @ W_hh.T
+    if b_ih is not None:
+        gx = gx + b_ih
+        gh = gh + b_hh
+    xr, xz, xn = gx.chunk(3, dim=-1)
+    hr, hz, hn = gh.chunk(3, dim=-1)
+    r = torch.sigmoid(xr + hr)  # reset gate
+    z = torch.sigmoid(xz + hz)  # update gate: 1 keeps the old state, 0 takes the candidate
+    n = torch.tanh(xn + r * hn)  # candidate
+    h = (1 - z) * n + z * h_prev
+    return h, (r, z, n)
+
+
+def lstm_layer_fast(x, h, c, W_ih, W_hh, b_ih=None, b_hh=None, steps: str = "unbind"):
+    """One LSTM layer over a whole sequence, ``x`` (batch, seq_len, input).
+
+    All input projections come from one matrix multiply; the loop does only ``h @ W_hh.T``.
+    ``steps="unbind"`` splits the projections into per-step views with ``unbind``, whose
+    backward is a single stack. ``steps="index"`` takes ``xp[:, t]`` in the loop instead: the
+    backward of every such slice writes a gradient as large as all of ``xp``, so backward
+    grows as seq_len squared (kept only to measure that pitfall).
+
+    Returns ``outputs`` (a list of seq_len tensors (batch, hidden)), ``h``, ``c``.
+    """
+    xp = x @ W_ih.T
+    if b_ih is not None:
+        xp = xp + (b_ih + b_hh)
+    W_hh_T = W_hh.T
+    if steps == "unbind":
+        per_step = xp.unbind(1)
+    elif steps == "index":
+        per_step = (xp[:, t] for t in range(xp.shape[1]))
+    else:
+        raise ValueError(f"steps must be 'unbind' or 'index', got {steps!r}")
+    outputs = []
+    for xp_t in per_step:
+        z = torch.addmm(xp_t, h, W_hh_T)
+        zi, zf, zg, zo = z.chunk(4, dim=-1)
+        c = torch.sigmoid(zf) * c + torch.sigmoid(zi) * torch.tanh(zg)
+        h = torch.sigmoid(zo) * torch.tanh(c)
+        outputs.append(h)
+    return outputs, h, c
+
+
+class _Recurrent(nn.Module):
+    """Parameters, shape checks and the layer loop shared by LSTM and GRU."""
+
+    gate_blocks = 1  # rows of W_ih per hidden unit: 4 for the LSTM, 3 for the GRU
+    has_cell = False
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
+                 bias: bool = True, batch_first: bool = False, device=None, dtype=None):
+        super().__init__()
+        for name, value in (("input_size", input_size), ("hidden_size", hidden_size),
+                            ("num_layers", num_layers)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a positive int, got {value!r}")
+        self.input_size, self.hidden_size, self.num_layers = input_size, hidden_size, num_layers
+        self.bias, self.batch_first = bool(bias), bool(batch_first)
+        rows = self.gate_blocks * hidden_size
+        kw = {"device": device, "dtype": dtype}
+        for k in range(num_layers):
+            width = input_size if k == 0 else hidden_size
+            setattr(self, f"weight_ih_l{k}", nn.Parameter(torch.empty(rows, width, **kw)))
+            setattr(self, f"weight_hh_l{k}", nn.Parameter(torch.empty(rows, hidden_size, **kw)))
+            if self.bias:
+                setattr(self, f"bias_ih_l{k}", nn.Parameter(torch.empty(rows, **kw)))
+                setattr(self, f"bias_hh_l{k}", nn.Parameter(torch.empty(rows, **kw)))
+        self.reset_parameters()
+        self.hidden_states: list[torch.Tensor] = []
+        self.gates: list[dict[str, torch.Tensor]] = []
+
+    def reset_parameters(self) -> None:
+        """torch's initialisation: every parameter uniform in +-1/sqrt(hidden_size)."""
+        bound = 1.0 / math.sqrt(self.hidden_size)
+        for p in self.parameters():
+            nn.init.uniform_(p, -bound, bound)
+
+    def layer_params(self, k: int):
+        """``(W_ih, W_hh, b_ih, b_hh)`` of layer k (the biases are None without bias)."""
+        W_ih, W_hh = getattr(self, f"weight_ih_l{k}"), getattr(self, f"weight_hh_l{k}")
+        if not self.bias:
+            return W_ih, W_hh, None, None
+        return W_ih, W_hh, getattr(self, f"bias_ih_l{k}"), getattr(self, f"bias_hh_l{k}")
+
+    def extra_repr(self) -> str:
+        s = f"{self.input_size}, {self.hidden_size}"
+        if self.num_layers != 1:
+            s += f", num_layers={self.num_layers}"
+        if not self.bias:
+            s += ", bias=False"
+        if self.batch_first:
+            s += ", batch_first=True"
+        return s
+
+    def _check_input(self, x) -> tuple[torch.Tensor, bool]:
+        """``x`` as (batch, seq_len, input), and whether it came without a batch dimension."""
+        layout = "(batch, seq_len, input)" if self.batch_first else "(seq_len, batch, input)"
+        if not isinstance(x, torch.Tensor):
+            raise ValueError(f"expected a tensor {layout}, got {type(x).__name__}")
+        if x.dim() not in (2, 3):
+            raise ValueError(f"expected input of shape {layout} or (seq_len, input) without a "
+                             f"batch, got a {x.dim()}-D tensor of shape {tuple(x.shape)}")
+        if x.shape[-1] != self.input_size:
+            raise ValueError(f"expected input with {self.input_size} features in the last "
+                             f"dimension, {layout}, got shape {tuple(x.shape)}")
+        if not x.is_floating_point():
+            raise ValueError(f"expected a floating-point input, got {x.dtype}")
+        unbatched = x.dim() == 2
+        if unbatched:
+            x = x.unsqueeze(0)
+        elif not self.batch_first:
+            x = x.transpose(0, 1)
+        if x.shape[1] == 0:
+            raise ValueError(f"expected at least one time step, got shape {tuple(x.shape)}")
+        return x, unbatched
+
+    def _check_state(self, s, name: str, batch: int, unbatched: bool, like: torch.Tensor):
+        want = ((self.num_layers, self.hidden_size) if unbatched
+                else (self.num_layers, batch, self.hidden_size))
+        if s is None:
+            return like.new_zeros(self.num_layers, batch, self.hidden_size)
+        if not isinstance(s, torch.Tensor) or tuple(s.shape) != want:
+            got = tuple(s.shape) if isinstance(s, torch.Tensor) else type(s).__name__
+            raise ValueError(f"expected {name} of shape {want} (num_layers, "
+                             f"{'' if unbatched else 'batch, '}hidden_size), got {got}")
+        return s.unsqueeze(1) if unbatched else s
+
+    def _finish(self, outputs: list[torch.Tensor], unbatched: bool) -> torch.Tensor:
+        self.hidden_states = outputs
+        out = torch.stack(outputs, dim=1)  # (batch, seq_len, hidden)
+        if unbatched:
+            return out.squeeze(0)
+        return out if self.batch_first else out.transpose(0, 1)
+
+
+class LSTM(_Recurrent):
+    """LSTM from tensor operations, a drop-in for ``nn.LSTM`` (no dropout, bidirectional or
+    proj_size).
+
+    ``forward(input, hx=None)`` takes ``input`` (seq_len, batch, input), or (batch, seq_len,
+    input) with ``batch_first``, or (seq_len, input) unbatched, and ``hx = (h_0, c_0)``, each
+    (num_layers, batch, hidden). Returns ``output, (h_n, c_n)``: output has the input's layout
+    with hidden features; h_n and c_n are (num_layers, batch, hidden).
+    """
+
+    gate_blocks = 4
+    has_cell = True
+
+    def forward(self, input, hx=None):
+        x, unbatched = self._check_input(input)
+        batch = x.shape[0]
+        if hx is None:
+            h0 = c0 = None
+        elif isinstance(hx, (tuple, list)) and len(hx) == 2:
+            h0, c0 = hx
+        else:
+            raise ValueError("expected hx = (h_0, c_0), a tuple of two tensors of shape "
+                             f"(num_layers, batch, hidden_size), got {type(hx).__name__}")
+        h0 = self._check_state(h0, "h_0", batch, unbatched, x)
+        c0 = self._check_state(c0, "c_0", batch, unbatched, x)
+        h_n, c_n, gates = [], [], []
+        layer_in = x
+        for k in range(self.num_layers):
+            outputs, h, c, rec = self._layer(layer_in, h0[k], c0[k], *self.layer_params(k))
+            h_n.append(h)
+            c_n.append(c)
+            gates.append(rec)
+            layer_in = torch.stack(outputs, dim=1) if k + 1 < self.num_layers else None
+        self.gates = gates
+        output = self._finish(outputs, unbatched)
+        h_n, c_n = torch.stack(h_n), torch.stack(c_n)
+        if unbatched:
+            h_n, c_n = h_n.squeeze(1), c_n.squeeze(1)
+        return output, (h_n, c_n)
+
+    def _layer(self, x, h, c, W_ih, W_hh, b_ih, b_hh):
+        """The naive loop: the whole cell, input projection included, at every step."""
+        outputs, rec = [], {"i": [], "f": [], "g": [], "o": [], "c": []}
+        for x_t in x.unbind(1):
+            h, c, (i, f, g, o) = lstm_cell(x_t, h, c, W_ih, W_hh, b_ih, b_hh)
+            outputs.append(h)
+            for key, value in zip("ifgoc", (i, f, g, o, c), strict=True):
+                rec[key].append(value)
+        gates = {key: torch.stack(v, dim=1).detach() for key, v in rec.items()}
+        return outputs, h, c, gates
+
+
+class FastLSTM(LSTM):
+    """The same LSTM (same parameters, outputs and gradients), computed faster: one matrix
+    multiply for every step's input projection, a loop over ``h @ W_hh.T`` only, and no gate
+    recording (``gates`` stays empty)."""
+
+    def _layer(self, x, h, c, W_ih, W_hh, b_ih, b_hh):
+        outputs, h, c = lstm_layer_fast(x, h, c, W_ih, W_hh, b_ih, b_hh)
+        return outputs, h, c, {}
+
+
+class GRU(_Recurrent):
+    """GRU from tensor operations, a drop-in for ``nn.GRU`` (no dropout or bidirectional).
+
+    ``forward(input, hx=None)`` takes ``input`` as for ``LSTM`` and ``hx = h_0``
+    (num_layers, batch, hidden). Returns ``output, h_n``.
+    """
+
+    gate_blocks = 3
+
+    def forward(self, input, hx=None):
+        x, unbatched = self._check_input(input)
+        h0 = self._check_state(hx, "h_0", x.shape[0], unbatched, x)
+        h_n, gates = [], []
+        layer_in = x
+        for k in range(self.num_layers):
+            W_ih, W_hh, b_ih, b_hh = self.layer_params(k)
+            h = h0[k]
+            outputs, rec = [], {"r": [], "z": [], "n": []}
+            for x_t in layer_in.unbind(1):
+                h, (r, z, n) = gru_cell(x_t, h, W_ih, W_hh, b_ih, b_hh)
+                outputs.append(h)
+                for key, value in zip("rzn", (r, z, n), strict=True):
+                    rec[key].append(value)
+            h_n.append(h)
+            gates.append({key: torch.stack(v, dim=1).detach() for key, v in rec.items()})
+            layer_in = torch.stack(outputs, dim=1) if k + 1 < self.num_layers else None
+        self.gates = gates
+        output = self._finish(outputs, unbatched)
+        h_n = torch.stack(h_n)
+        return output, (h_n.squeeze(1) if unbatched else h_n)
