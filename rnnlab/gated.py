@@ -5,12 +5,14 @@ batch_first``), have torch's forward signatures and return shapes, and torch's p
 and gate order (LSTM: i, f, g, o; GRU: r, z, n), so ``load_state_dict`` from ``nn.LSTM`` /
 ``nn.GRU`` gives the same outputs and gradients.
 
-After each forward pass a layer keeps, for the lessons:
+After each forward pass a layer keeps, for the lessons (as ``rnnlab.models.RNN`` does):
 
-* ``hidden_states``: the last layer's h_t, one (batch, hidden) tensor per step, still part of
-  the autograd graph, so ``torch.autograd.grad(loss, model.hidden_states)`` gives dL/dh_t;
-* ``gates``: per layer, a dict of detached gate activations, each (batch, seq_len, hidden)
-  (LSTM: ``"i", "f", "g", "o"`` and the cell state ``"c"``; GRU: ``"r", "z", "n"``).
+* ``hidden_states[l][t]``: layer l's h_t (the state after step t), (batch, hidden), or
+  (hidden,) for unbatched input. They are the tensors the computation went through, so
+  ``torch.autograd.grad(loss, model.hidden_states[-1])`` gives dL/dh_t, every path included;
+* ``gates[l]``: a dict of detached gate activations of layer l, each (batch, seq_len, hidden)
+  or (seq_len, hidden) unbatched (LSTM: ``"i", "f", "g", "o"`` and the cell state ``"c"``;
+  GRU: ``"r", "z", "n"``).
 
 Names mirror the maths: ``W_ih`` (4*hidden, input), ``W_hh`` (4*hidden, hidden), ``x_t``
 (batch, input), ``h_prev`` and ``c_prev`` (batch, hidden).
@@ -61,13 +63,15 @@ def gru_cell(x_t, h_prev, W_ih, W_hh, b_ih=None, b_hh=None):
 
 
 def lstm_layer_fast(x, h, c, W_ih, W_hh, b_ih=None, b_hh=None, steps: str = "unbind"):
-    """One LSTM layer over a whole sequence, ``x`` (batch, seq_len, input).
+    """One LSTM layer over a whole sequence, ``x`` (seq_len, batch, input) or (seq_len, input).
 
     All input projections come from one matrix multiply; the loop does only ``h @ W_hh.T``.
     ``steps="unbind"`` splits the projections into per-step views with ``unbind``, whose
-    backward is a single stack. ``steps="index"`` takes ``xp[:, t]`` in the loop instead: the
+    backward is a single stack. ``steps="index"`` takes ``xp[t]`` in the loop instead (``xp[:, t]``
+    in a batch-first layout): the
     backward of every such slice writes a gradient as large as all of ``xp``, so backward
-    grows as seq_len squared (kept only to measure that pitfall).
+    grows as seq_len squared (kept only to measure that pitfall). ``h`` and ``c`` are the
+    initial states, (batch, hidden) or (hidden,).
 
     Returns ``outputs`` (a list of seq_len tensors (batch, hidden)), ``h``, ``c``.
     """
@@ -76,14 +80,14 @@ def lstm_layer_fast(x, h, c, W_ih, W_hh, b_ih=None, b_hh=None, steps: str = "unb
         xp = xp + (b_ih + b_hh)
     W_hh_T = W_hh.T
     if steps == "unbind":
-        per_step = xp.unbind(1)
+        per_step = xp.unbind(0)
     elif steps == "index":
-        per_step = (xp[:, t] for t in range(xp.shape[1]))
+        per_step = (xp[t] for t in range(xp.shape[0]))
     else:
         raise ValueError(f"steps must be 'unbind' or 'index', got {steps!r}")
     outputs = []
     for xp_t in per_step:
-        z = torch.addmm(xp_t, h, W_hh_T)
+        z = xp_t + h @ W_hh_T
         zi, zf, zg, zo = z.chunk(4, dim=-1)
         c = torch.sigmoid(zf) * c + torch.sigmoid(zi) * torch.tanh(zg)
         h = torch.sigmoid(zo) * torch.tanh(c)
@@ -92,10 +96,9 @@ def lstm_layer_fast(x, h, c, W_ih, W_hh, b_ih=None, b_hh=None, steps: str = "unb
 
 
 class _Recurrent(nn.Module):
-    """Parameters, shape checks and the layer loop shared by LSTM and GRU."""
+    """Parameters, shape checks and layout handling shared by LSTM and GRU."""
 
     gate_blocks = 1  # rows of W_ih per hidden unit: 4 for the LSTM, 3 for the GRU
-    has_cell = False
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
                  bias: bool = True, batch_first: bool = False, device=None, dtype=None):
@@ -108,6 +111,7 @@ class _Recurrent(nn.Module):
         self.bias, self.batch_first = bool(bias), bool(batch_first)
         rows = self.gate_blocks * hidden_size
         kw = {"device": device, "dtype": dtype}
+        # Registration order matches torch, so the same seed gives the same initial weights.
         for k in range(num_layers):
             width = input_size if k == 0 else hidden_size
             setattr(self, f"weight_ih_l{k}", nn.Parameter(torch.empty(rows, width, **kw)))
@@ -116,7 +120,7 @@ class _Recurrent(nn.Module):
                 setattr(self, f"bias_ih_l{k}", nn.Parameter(torch.empty(rows, **kw)))
                 setattr(self, f"bias_hh_l{k}", nn.Parameter(torch.empty(rows, **kw)))
         self.reset_parameters()
-        self.hidden_states: list[torch.Tensor] = []
+        self.hidden_states: list[list[torch.Tensor]] = []
         self.gates: list[dict[str, torch.Tensor]] = []
 
     def reset_parameters(self) -> None:
@@ -142,45 +146,53 @@ class _Recurrent(nn.Module):
             s += ", batch_first=True"
         return s
 
-    def _check_input(self, x) -> tuple[torch.Tensor, bool]:
-        """``x`` as (batch, seq_len, input), and whether it came without a batch dimension."""
+    def _time_major(self, x) -> torch.Tensor:
+        """Check ``x`` and return it as (seq_len, batch, input), or (seq_len, input) unbatched."""
+        name = type(self).__name__
         layout = "(batch, seq_len, input)" if self.batch_first else "(seq_len, batch, input)"
         if not isinstance(x, torch.Tensor):
-            raise ValueError(f"expected a tensor {layout}, got {type(x).__name__}")
+            raise ValueError(f"{name}: expected a tensor {layout}, got {type(x).__name__}")
         if x.dim() not in (2, 3):
-            raise ValueError(f"expected input of shape {layout} or (seq_len, input) without a "
-                             f"batch, got a {x.dim()}-D tensor of shape {tuple(x.shape)}")
+            raise ValueError(f"{name}: expected input of shape {layout}, or (seq_len, input) "
+                             f"without a batch, got a {x.dim()}-D tensor of shape "
+                             f"{tuple(x.shape)}")
         if x.shape[-1] != self.input_size:
-            raise ValueError(f"expected input with {self.input_size} features in the last "
-                             f"dimension, {layout}, got shape {tuple(x.shape)}")
-        if not x.is_floating_point():
-            raise ValueError(f"expected a floating-point input, got {x.dtype}")
-        unbatched = x.dim() == 2
-        if unbatched:
-            x = x.unsqueeze(0)
-        elif not self.batch_first:
+            raise ValueError(f"{name}: expected input with input_size = {self.input_size} "
+                             f"features in the last dimension, {layout}, got shape "
+                             f"{tuple(x.shape)}")
+        dtype = self.weight_ih_l0.dtype
+        if x.dtype != dtype:
+            raise ValueError(f"{name}: expected input of dtype {dtype} (the parameters' dtype), "
+                             f"got {x.dtype}")
+        if x.dim() == 3 and self.batch_first:
             x = x.transpose(0, 1)
-        if x.shape[1] == 0:
-            raise ValueError(f"expected at least one time step, got shape {tuple(x.shape)}")
-        return x, unbatched
+        if x.shape[0] == 0:
+            raise ValueError(f"{name}: expected at least one time step, got shape "
+                             f"{tuple(x.shape)}")
+        return x
 
-    def _check_state(self, s, name: str, batch: int, unbatched: bool, like: torch.Tensor):
-        want = ((self.num_layers, self.hidden_size) if unbatched
-                else (self.num_layers, batch, self.hidden_size))
+    def _state(self, s, name: str, x: torch.Tensor) -> torch.Tensor:
+        """An initial state, (num_layers, batch, hidden) or (num_layers, hidden) unbatched."""
+        want = (self.num_layers, *x.shape[1:-1], self.hidden_size)
         if s is None:
-            return like.new_zeros(self.num_layers, batch, self.hidden_size)
+            return x.new_zeros(want)
         if not isinstance(s, torch.Tensor) or tuple(s.shape) != want:
-            got = tuple(s.shape) if isinstance(s, torch.Tensor) else type(s).__name__
-            raise ValueError(f"expected {name} of shape {want} (num_layers, "
-                             f"{'' if unbatched else 'batch, '}hidden_size), got {got}")
-        return s.unsqueeze(1) if unbatched else s
+            got = f"shape {tuple(s.shape)}" if isinstance(s, torch.Tensor) else type(s).__name__
+            batch = "" if x.dim() == 2 else "batch, "
+            raise ValueError(f"{type(self).__name__}: expected {name} of shape {want} "
+                             f"(num_layers, {batch}hidden_size), got {got}")
+        if s.dtype != x.dtype:
+            raise ValueError(f"{type(self).__name__}: expected {name} of dtype {x.dtype}, "
+                             f"got {s.dtype}")
+        return s
 
-    def _finish(self, outputs: list[torch.Tensor], unbatched: bool) -> torch.Tensor:
-        self.hidden_states = outputs
-        out = torch.stack(outputs, dim=1)  # (batch, seq_len, hidden)
-        if unbatched:
-            return out.squeeze(0)
-        return out if self.batch_first else out.transpose(0, 1)
+    def _output(self, outputs: list[torch.Tensor]) -> torch.Tensor:
+        out = torch.stack(outputs)  # (seq_len, batch, hidden) or (seq_len, hidden)
+        return out.transpose(0, 1) if (self.batch_first and out.dim() == 3) else out
+
+    def _record(self, rec: dict[str, list[torch.Tensor]]) -> dict[str, torch.Tensor]:
+        # (seq_len, batch, hidden) -> (batch, seq_len, hidden); (seq_len, hidden) stays.
+        return {k: torch.stack(v).detach().movedim(0, -2) for k, v in rec.items()}
 
 
 class LSTM(_Recurrent):
@@ -189,56 +201,50 @@ class LSTM(_Recurrent):
 
     ``forward(input, hx=None)`` takes ``input`` (seq_len, batch, input), or (batch, seq_len,
     input) with ``batch_first``, or (seq_len, input) unbatched, and ``hx = (h_0, c_0)``, each
-    (num_layers, batch, hidden). Returns ``output, (h_n, c_n)``: output has the input's layout
-    with hidden features; h_n and c_n are (num_layers, batch, hidden).
+    (num_layers, batch, hidden) (or (num_layers, hidden) unbatched). Returns
+    ``output, (h_n, c_n)``: output has the input's layout with hidden features; h_n and c_n are
+    (num_layers, batch, hidden), never batch-first, as in torch.
     """
 
     gate_blocks = 4
-    has_cell = True
 
     def forward(self, input, hx=None):
-        x, unbatched = self._check_input(input)
-        batch = x.shape[0]
+        x = self._time_major(input)
         if hx is None:
             h0 = c0 = None
         elif isinstance(hx, (tuple, list)) and len(hx) == 2:
             h0, c0 = hx
         else:
-            raise ValueError("expected hx = (h_0, c_0), a tuple of two tensors of shape "
+            raise ValueError("LSTM: expected hx = (h_0, c_0), a tuple of two tensors of shape "
                              f"(num_layers, batch, hidden_size), got {type(hx).__name__}")
-        h0 = self._check_state(h0, "h_0", batch, unbatched, x)
-        c0 = self._check_state(c0, "c_0", batch, unbatched, x)
-        h_n, c_n, gates = [], [], []
+        h0, c0 = self._state(h0, "h_0", x), self._state(c0, "c_0", x)
+        h_n, c_n = [], []
+        self.hidden_states, self.gates = [], []
         layer_in = x
         for k in range(self.num_layers):
-            outputs, h, c, rec = self._layer(layer_in, h0[k], c0[k], *self.layer_params(k))
+            outputs, h, c, gates = self._layer(layer_in, h0[k], c0[k], *self.layer_params(k))
             h_n.append(h)
             c_n.append(c)
-            gates.append(rec)
-            layer_in = torch.stack(outputs, dim=1) if k + 1 < self.num_layers else None
-        self.gates = gates
-        output = self._finish(outputs, unbatched)
-        h_n, c_n = torch.stack(h_n), torch.stack(c_n)
-        if unbatched:
-            h_n, c_n = h_n.squeeze(1), c_n.squeeze(1)
-        return output, (h_n, c_n)
+            self.hidden_states.append(outputs)
+            self.gates.append(gates)
+            layer_in = torch.stack(outputs)
+        return self._output(outputs), (torch.stack(h_n), torch.stack(c_n))
 
     def _layer(self, x, h, c, W_ih, W_hh, b_ih, b_hh):
         """The naive loop: the whole cell, input projection included, at every step."""
         outputs, rec = [], {"i": [], "f": [], "g": [], "o": [], "c": []}
-        for x_t in x.unbind(1):
+        for x_t in x.unbind(0):
             h, c, (i, f, g, o) = lstm_cell(x_t, h, c, W_ih, W_hh, b_ih, b_hh)
             outputs.append(h)
             for key, value in zip("ifgoc", (i, f, g, o, c), strict=True):
                 rec[key].append(value)
-        gates = {key: torch.stack(v, dim=1).detach() for key, v in rec.items()}
-        return outputs, h, c, gates
+        return outputs, h, c, self._record(rec)
 
 
 class FastLSTM(LSTM):
     """The same LSTM (same parameters, outputs and gradients), computed faster: one matrix
     multiply for every step's input projection, a loop over ``h @ W_hh.T`` only, and no gate
-    recording (``gates`` stays empty)."""
+    recording (``gates`` holds empty dicts)."""
 
     def _layer(self, x, h, c, W_ih, W_hh, b_ih, b_hh):
         outputs, h, c = lstm_layer_fast(x, h, c, W_ih, W_hh, b_ih, b_hh)
@@ -248,30 +254,29 @@ class FastLSTM(LSTM):
 class GRU(_Recurrent):
     """GRU from tensor operations, a drop-in for ``nn.GRU`` (no dropout or bidirectional).
 
-    ``forward(input, hx=None)`` takes ``input`` as for ``LSTM`` and ``hx = h_0``
+    ``forward(input, hx=None)`` takes ``input`` as ``LSTM`` does and ``hx = h_0``,
     (num_layers, batch, hidden). Returns ``output, h_n``.
     """
 
     gate_blocks = 3
 
     def forward(self, input, hx=None):
-        x, unbatched = self._check_input(input)
-        h0 = self._check_state(hx, "h_0", x.shape[0], unbatched, x)
-        h_n, gates = [], []
+        x = self._time_major(input)
+        h0 = self._state(hx, "h_0", x)
+        h_n = []
+        self.hidden_states, self.gates = [], []
         layer_in = x
         for k in range(self.num_layers):
             W_ih, W_hh, b_ih, b_hh = self.layer_params(k)
             h = h0[k]
             outputs, rec = [], {"r": [], "z": [], "n": []}
-            for x_t in layer_in.unbind(1):
+            for x_t in layer_in.unbind(0):
                 h, (r, z, n) = gru_cell(x_t, h, W_ih, W_hh, b_ih, b_hh)
                 outputs.append(h)
                 for key, value in zip("rzn", (r, z, n), strict=True):
                     rec[key].append(value)
             h_n.append(h)
-            gates.append({key: torch.stack(v, dim=1).detach() for key, v in rec.items()})
-            layer_in = torch.stack(outputs, dim=1) if k + 1 < self.num_layers else None
-        self.gates = gates
-        output = self._finish(outputs, unbatched)
-        h_n = torch.stack(h_n)
-        return output, (h_n.squeeze(1) if unbatched else h_n)
+            self.hidden_states.append(outputs)
+            self.gates.append(self._record(rec))
+            layer_in = torch.stack(outputs)
+        return self._output(outputs), torch.stack(h_n)
