@@ -1,0 +1,415 @@
+"""How the gradient of a loss reaches each hidden state: ||dL/dh_t|| for t = 1..T.
+
+Three ways to compute the same numbers, for lesson 04:
+
+* ``autograd_grad_norms(loss, states)``: autograd on the states a model kept (the course's
+  ``RNN``, ``LSTM`` and ``GRU`` keep every h_t in ``hidden_states``);
+* ``jacobian_product_norms(...)``: for the vanilla RNN, from the explicit matrix products
+  prod_k diag(f'(a_k)) W_hh, the textbook formula;
+* ``log_grad_norms(...)``: the same recursion by hand in NumPy float64, with every vector kept
+  as (unit vector, log of its length), so that rho = 2 and T = 1000 give 2**1000-sized numbers
+  without overflow. It is the fast path behind lesson 04's widget.
+
+Conventions: one sequence (no batch), inputs ``x`` (T, input_size), loss L = v . h_T on the
+last hidden state, with a fixed unit read-out vector ``v`` (hidden,). Then dL/dh_T = v and, for
+the vanilla RNN h_t = f(a_t), a_t = W_ih x_t + W_hh h_{t-1} + b,
+
+    dL/dh_t = (prod_{k=t+1..T} diag(f'(a_k)) W_hh)^T v.
+
+Norms are Euclidean. ``profile(...)`` bundles everything one widget update needs.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+NONLINEARITIES = ("tanh", "relu", "linear")
+INITS = ("gaussian", "orthogonal", "identity")
+CELLS = ("RNN", "LSTM", "GRU")
+LOG10_FLOAT64_MAX = math.log10(torch.finfo(torch.float64).max)  # about 308.25
+
+
+def spectral_radius(W: torch.Tensor) -> float:
+    """The largest |eigenvalue| of a square matrix."""
+    return float(torch.linalg.eigvals(W.double()).abs().max())
+
+
+def largest_singular_value(W: torch.Tensor) -> float:
+    """The spectral norm ||W||_2 (largest singular value); >= the spectral radius."""
+    return float(torch.linalg.matrix_norm(W.double(), ord=2))
+
+
+def recurrent_matrix(hidden: int, rho: float, init: str = "gaussian",
+                     gen: torch.Generator | None = None, dtype=torch.float64) -> torch.Tensor:
+    """A (hidden, hidden) matrix with spectral radius exactly ``rho``.
+
+    ``gaussian``: i.i.d. normal entries, rescaled; ``orthogonal``: rho times a random orthogonal
+    matrix (every eigenvalue and singular value has size rho); ``identity``: rho times I.
+    """
+    if init not in INITS:
+        raise ValueError(f"init must be one of {INITS}, got {init!r}")
+    if init == "identity":
+        return rho * torch.eye(hidden, dtype=dtype)
+    A = torch.randn(hidden, hidden, generator=gen, dtype=torch.float64)
+    if init == "orthogonal":
+        Q, R = torch.linalg.qr(A)
+        Q = Q * torch.sign(torch.diagonal(R))  # a uniformly random orthogonal matrix
+        return (rho * Q).to(dtype)
+    return (A * (rho / spectral_radius(A))).to(dtype)
+
+
+def activation(nonlinearity: str):
+    """(f, f') for 'tanh', 'relu' or 'linear', as functions of the pre-activation a."""
+    if nonlinearity == "tanh":
+        return torch.tanh, lambda a: 1 - torch.tanh(a) ** 2
+    if nonlinearity == "relu":
+        return torch.relu, lambda a: (a > 0).to(a.dtype)
+    if nonlinearity == "linear":
+        return (lambda a: a), torch.ones_like
+    raise ValueError(f"nonlinearity must be one of {NONLINEARITIES}, got {nonlinearity!r}")
+
+
+@dataclass
+class RNNWeights:
+    """A vanilla RNN's weights: W_ih (hidden, input), W_hh (hidden, hidden), b (hidden,)."""
+
+    W_ih: torch.Tensor
+    W_hh: torch.Tensor
+    b: torch.Tensor
+
+    def to(self, dtype) -> RNNWeights:
+        return RNNWeights(self.W_ih.to(dtype), self.W_hh.to(dtype), self.b.to(dtype))
+
+
+def random_rnn(input_size: int, hidden: int, rho: float, init: str = "gaussian",
+               seed: int = 0, dtype=torch.float64) -> RNNWeights:
+    """Weights for the experiments: W_hh from ``recurrent_matrix``, W_ih ~ N(0, 1/input_size),
+    a small bias ~ N(0, 0.01). Same seed, same weights."""
+    gen = torch.Generator().manual_seed(seed)
+    W_hh = recurrent_matrix(hidden, rho, init, gen, dtype)
+    W_ih = torch.randn(hidden, input_size, generator=gen, dtype=dtype) / math.sqrt(input_size)
+    b = 0.1 * torch.randn(hidden, generator=gen, dtype=dtype)
+    return RNNWeights(W_ih, W_hh, b)
+
+
+def random_inputs(T: int, input_size: int, seed: int = 0, dtype=torch.float64):
+    """Inputs x (T, input_size) ~ N(0, 1), seeded."""
+    gen = torch.Generator().manual_seed(seed + 1)
+    return torch.randn(T, input_size, generator=gen, dtype=dtype)
+
+
+def readout(hidden: int, seed: int = 0, dtype=torch.float64) -> torch.Tensor:
+    """A fixed random unit vector v (hidden,): the loss is L = v . h_T."""
+    gen = torch.Generator().manual_seed(seed + 2)
+    v = torch.randn(hidden, generator=gen, dtype=dtype)
+    return v / v.norm()
+
+
+def rnn_states(x: torch.Tensor, w: RNNWeights, nonlinearity: str = "tanh", h0=None):
+    """Run h_t = f(W_ih x_t + W_hh h_{t-1} + b) over x (T, input_size).
+
+    Returns (states, pre): lists of T tensors (hidden,), h_1..h_T and a_1..a_T, all still in
+    the autograd graph (each h_t is used to compute h_{t+1})."""
+    f, _ = activation(nonlinearity)
+    h = torch.zeros(w.W_hh.shape[0], dtype=x.dtype) if h0 is None else h0
+    from_input = x @ w.W_ih.T + w.b
+    states, pre = [], []
+    for t in range(x.shape[0]):
+        a = from_input[t] + w.W_hh @ h
+        h = f(a)
+        pre.append(a)
+        states.append(h)
+    return states, pre
+
+
+def autograd_grad_norms(loss: torch.Tensor, states: list[torch.Tensor]) -> torch.Tensor:
+    """||dL/dh_t|| for each state in ``states`` (T tensors in the graph): a (T,) tensor.
+
+    dL/dh_t is the total derivative, every path from h_t to the loss included: exactly the
+    delta_t that backpropagation through time carries."""
+    grads = torch.autograd.grad(loss, states, allow_unused=True)
+    return torch.stack([
+        torch.zeros((), dtype=loss.dtype) if g is None else g.norm() for g in grads
+    ])
+
+
+def rnn_autograd_norms(x, w: RNNWeights, v, nonlinearity: str = "tanh") -> torch.Tensor:
+    """||dL/dh_t|| (T,) for L = v . h_T, by autograd through ``rnn_states``."""
+    # Weights that require grad put every h_t in the graph, as in a model being trained.
+    w = RNNWeights(w.W_ih, w.W_hh.detach().requires_grad_(), w.b)
+    states, _ = rnn_states(x, w, nonlinearity)
+    return autograd_grad_norms(v @ states[-1], states)
+
+
+def jacobian(W_hh: torch.Tensor, a: torch.Tensor, nonlinearity: str) -> torch.Tensor:
+    """dh_k/dh_{k-1} = diag(f'(a_k)) W_hh, a (hidden, hidden) matrix."""
+    _, df = activation(nonlinearity)
+    return df(a)[:, None] * W_hh
+
+
+def jacobian_products(W_hh, pre: list[torch.Tensor], nonlinearity: str) -> list[torch.Tensor]:
+    """P_t = prod_{k=t+1..T} diag(f'(a_k)) W_hh = dh_T/dh_t for t = 1..T (P_T = I).
+
+    Built explicitly, matrix by matrix, from the last step backwards: P_{t-1} = P_t J_t."""
+    T, H = len(pre), W_hh.shape[0]
+    P = torch.eye(H, dtype=W_hh.dtype)
+    out = [P]
+    for k in range(T - 1, 0, -1):  # k is the 0-based index of a_{k+1}
+        P = P @ jacobian(W_hh, pre[k], nonlinearity)
+        out.append(P)
+    return out[::-1]
+
+
+def jacobian_product_norms(x, w: RNNWeights, v, nonlinearity: str = "tanh") -> torch.Tensor:
+    """||dL/dh_t|| = ||P_t^T v|| (T,) for L = v . h_T, from the explicit Jacobian products."""
+    with torch.no_grad():
+        _, pre = rnn_states(x, w, nonlinearity)
+        return torch.stack([(P.T @ v).norm() for P in jacobian_products(w.W_hh, pre,
+                                                                         nonlinearity)])
+
+
+@dataclass
+class LogGrads:
+    """Gradient norms in log10: ``log_norms`` (T,) is log10 ||dL/dh_t|| (-inf where exactly
+    zero), ``log_param_norm`` log10 of the norm of dL/d(W_ih, W_hh, b), ``log_state_max`` the
+    largest log10 ||h_t||, ``zero_from`` the first step (1-based) back from which the gradient
+    is exactly zero (all ReLUs off), or None."""
+
+    log_norms: np.ndarray
+    log_param_norm: float
+    log_state_max: float
+    zero_from: int | None = None
+    fprime: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+
+def _lse(*logs: float) -> float:
+    m = max(logs)
+    if m == -math.inf:
+        return -math.inf
+    return m + math.log(sum(math.exp(v - m) for v in logs))
+
+
+def log_grad_norms(x, w: RNNWeights, v, nonlinearity: str = "tanh") -> LogGrads:
+    """The fast path: ||dL/dh_t|| for L = v . h_T by a hand-written backward recursion in
+    NumPy float64, every vector kept as a unit vector times exp(its log length).
+
+    For ReLU and linear units, f(c a) = c f(a) for c > 0, so the forward states are kept the
+    same way and exploding states never overflow either; tanh states are bounded by 1 anyway.
+    Agrees with ``rnn_autograd_norms`` wherever that one is finite (see tests/test_gradients.py).
+    """
+    if nonlinearity not in NONLINEARITIES:
+        raise ValueError(f"nonlinearity must be one of {NONLINEARITIES}, got {nonlinearity!r}")
+    X = x.detach().double().numpy()
+    W_ih, W_hh, b = (t.detach().double().numpy() for t in (w.W_ih, w.W_hh, w.b))
+    T, H = X.shape[0], W_hh.shape[0]
+    U = X @ W_ih.T + b
+    homogeneous = nonlinearity != "tanh"
+    # Forward: true h_t = exp(h_log[t]) * h_hat[t]; true a_t = exp(h_log[t-1]) * a_hat[t].
+    h_hat = np.zeros((T + 1, H))  # row 0 is h_0 = 0
+    h_log = np.zeros(T + 1)
+    fprime = np.ones((T, H))
+    scale_log = 0.0
+    for t in range(T):
+        a = W_hh @ h_hat[t] + U[t] * math.exp(-scale_log)
+        if nonlinearity == "tanh":
+            h = np.tanh(a)
+            fprime[t] = 1.0 - h * h
+        elif nonlinearity == "relu":
+            fprime[t] = a > 0
+            h = a * fprime[t]
+        else:
+            h = a
+        if homogeneous:
+            n = float(np.sqrt(h @ h))
+            if n > 1.0:
+                h = h / n
+                scale_log += math.log(n)
+        h_hat[t + 1] = h
+        h_log[t + 1] = scale_log
+    # Backward: g_t = dL/dh_t = exp(g_log[t]) * g_hat[t]; g_T = v.
+    vv = v.detach().double().numpy()
+    g = vv / np.sqrt(vv @ vv)
+    g_hat = np.zeros((T, H))
+    g_log = np.full(T, -math.inf)
+    g_hat[T - 1], g_log[T - 1] = g, math.log(np.sqrt(vv @ vv))
+    zero_from = None
+    W_hh_T = W_hh.T
+    for t in range(T - 1, 0, -1):
+        if g_log[t] == -math.inf:
+            break
+        back = W_hh_T @ (fprime[t] * g_hat[t])
+        n = float(np.sqrt(back @ back))
+        if n == 0.0:
+            zero_from = t
+            break
+        g_hat[t - 1] = back / n
+        g_log[t - 1] = g_log[t] + math.log(n)
+    # Parameter gradient: dL/dW_hh = sum_t da_t h_{t-1}^T, dL/dW_ih = sum_t da_t x_t^T,
+    # dL/db = sum_t da_t, with da_t = f'(a_t) * g_t; summed with weights relative to the largest.
+    da_hat = fprime * g_hat
+    finite = g_log > -math.inf
+    logs = []
+    for s_log, right in ((g_log + h_log[:-1], h_hat[:-1]), (g_log, X), (g_log, None)):
+        s = np.where(finite, s_log, -math.inf)
+        m = float(s.max())
+        if m == -math.inf:
+            logs.append(-math.inf)
+            continue
+        weights = np.exp(s - m)[:, None] * da_hat
+        total = weights.sum(0) if right is None else weights.T @ right
+        n = float(np.sqrt((total * total).sum()))
+        logs.append(m + math.log(n) if n > 0 else -math.inf)
+    log_param = _lse(*(2 * v for v in logs)) / 2
+    state_norms = np.sqrt((h_hat[1:] ** 2).sum(1))
+    with np.errstate(divide="ignore"):
+        log_state = np.log(state_norms) + h_log[1:]
+    ln10 = math.log(10)
+    return LogGrads(g_log / ln10, log_param / ln10, float(log_state.max()) / ln10,
+                    zero_from, fprime)
+
+
+def scale_gated(layer: torch.nn.Module, rho: float, init: str, seed: int = 0) -> None:
+    """Give every gate block of a gated layer's ``weight_hh_l0`` (k*hidden, hidden) the
+    spectral radius ``rho`` (in place), using ``recurrent_matrix`` with ``init``."""
+    W = layer.weight_hh_l0
+    H = W.shape[1]
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for k in range(W.shape[0] // H):
+            W[k * H:(k + 1) * H] = recurrent_matrix(H, rho, init, gen, W.dtype)
+
+
+def _gated_layer(cell: str, input_size: int, hidden: int):
+    """An untrained float64 LSTM or GRU layer that keeps every h_t in ``hidden_states``.
+
+    PyTorch's nn.LSTMCell / nn.GRUCell, stepped by hand: the course's from-scratch LSTM and GRU
+    (lesson 05) compute the same function; the cells are used here because they are faster."""
+    return _SteppedCell(cell, input_size, hidden)
+
+
+class _SteppedCell(torch.nn.Module):
+    """nn.LSTMCell / nn.GRUCell stepped over time, keeping every h_t, torch's parameter names."""
+
+    def __init__(self, cell: str, input_size: int, hidden: int):
+        super().__init__()
+        module = {"LSTM": torch.nn.LSTMCell, "GRU": torch.nn.GRUCell}[cell]
+        self.cell = module(input_size, hidden, dtype=torch.float64)
+        self.kind = cell
+        self.hidden_states: list[torch.Tensor] = []
+
+    @property
+    def weight_hh_l0(self):
+        return self.cell.weight_hh
+
+    def forward(self, x):  # x: (T, input_size)
+        H = self.cell.hidden_size
+        h = x.new_zeros(1, H)
+        c = x.new_zeros(1, H)
+        self.hidden_states = []
+        for t in range(x.shape[0]):
+            if self.kind == "LSTM":
+                h, c = self.cell(x[t:t + 1], (h, c))
+            else:
+                h = self.cell(x[t:t + 1], h)
+            self.hidden_states.append(h)
+        return torch.cat(self.hidden_states), None
+
+
+def gated_grad_norms(cell: str, x, hidden: int, rho: float, init: str = "gaussian",
+                     seed: int = 0) -> tuple[torch.Tensor, float]:
+    """||dL/dh_t|| (T,) and the parameter-gradient norm for an untrained LSTM or GRU with
+    recurrent blocks of spectral radius ``rho``; L = v . h_T, float64, by autograd."""
+    threads = torch.get_num_threads()
+    # One thread: these are hundreds of tiny operations, and on a busy 2-core machine a second
+    # thread makes each one wait (measured 50x slower) instead of helping.
+    torch.set_num_threads(1)
+    try:
+        return _gated_grad_norms(cell, x, hidden, rho, init, seed)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _gated_grad_norms(cell, x, hidden, rho, init, seed):
+    torch.manual_seed(seed)
+    layer = _gated_layer(cell, x.shape[1], hidden)
+    scale_gated(layer, rho, init, seed)
+    layer(x.double())
+    states = layer.hidden_states
+    v = readout(hidden, seed)
+    loss = (states[-1].reshape(-1) * v).sum()
+    params = list(layer.parameters())
+    grads = torch.autograd.grad(loss, list(states) + params, allow_unused=True)
+    norms = torch.stack([g.norm() if g is not None else torch.zeros((), dtype=torch.float64)
+                         for g in grads[:len(states)]])
+    param_norm = math.sqrt(sum(float(g.norm()) ** 2 for g in grads[len(states):]
+                               if g is not None))
+    return norms.detach(), param_norm
+
+
+@dataclass
+class Profile:
+    """What one widget update shows. ``log_norms`` (T,) log10 ||dL/dh_t|| (t = 1..T), before
+    clipping; ``log_clipped`` after clipping the parameter gradient to ``clip``; ``log_theory``
+    the line log10 ||v|| + (T - t) log10 rho (None unless the RNN is linear); ``log_bound`` the
+    bound (gamma sigma_max)^(T-t) (vanilla RNN only); ``notes``: lines for the status area."""
+
+    t: np.ndarray
+    log_norms: np.ndarray
+    log_clipped: np.ndarray
+    log_theory: np.ndarray | None
+    log_bound: np.ndarray | None
+    log_param_norm: float
+    log_ratio: float
+    notes: list[str]
+
+
+def profile(cell: str = "RNN", T: int = 100, hidden: int = 64, rho: float = 1.0,
+            nonlinearity: str = "tanh", init: str = "gaussian", clip: float | None = None,
+            seed: int = 0, input_size: int = 4) -> Profile:
+    """Gradient norms over time steps for one setting of lesson 04's controls."""
+    if cell not in CELLS:
+        raise ValueError(f"cell must be one of {CELLS}, got {cell!r}")
+    x = random_inputs(T, input_size, seed)
+    notes: list[str] = []
+    log_theory = log_bound = None
+    steps_back = np.arange(T - 1, -1, -1, dtype=float)  # T - t for t = 1..T
+    if cell == "RNN":
+        w = random_rnn(input_size, hidden, rho, init, seed)
+        v = readout(hidden, seed)
+        r = log_grad_norms(x, w, v, nonlinearity)
+        log_norms, log_param = r.log_norms, r.log_param_norm
+        if nonlinearity == "linear" and rho > 0:
+            log_theory = steps_back * math.log10(rho)
+        sigma = largest_singular_value(w.W_hh)
+        log_bound = steps_back * math.log10(sigma) if sigma > 0 else None  # gamma = 1 here
+        if r.zero_from is not None:
+            notes.append(f"every ReLU is off at step {r.zero_from + 1}: the gradient is exactly "
+                         f"0 for t <= {r.zero_from}")
+        if r.log_state_max > LOG10_FLOAT64_MAX:
+            notes.append(f"the hidden state itself reaches 10^{r.log_state_max:.0f}, beyond "
+                         "float64 (10^308): a real network would hold inf/NaN here")
+    else:
+        if nonlinearity != "tanh":
+            notes.append(f"{cell} cells have their own tanh/sigmoid units: the nonlinearity "
+                         "setting applies to the vanilla RNN only")
+        norms, pnorm = gated_grad_norms(cell, x, hidden, rho, init, seed)
+        with np.errstate(divide="ignore"):
+            log_norms = np.log10(norms.numpy())
+        log_param = math.log10(pnorm) if pnorm > 0 else -math.inf
+    log_clip = 0.0
+    if clip is not None and math.isfinite(log_param) and log_param > math.log10(clip):
+        log_clip = math.log10(clip) - log_param
+        notes.append(f"clipping scales the whole gradient by 10^{log_clip:.1f}: every time "
+                     "step alike, so the shape of the curve does not change")
+    finite = np.isfinite(log_norms)
+    log_ratio = float(log_norms[0] - log_norms[-1]) if finite[0] else -math.inf
+    span = log_norms[finite]
+    if span.size and (span.max() > LOG10_FLOAT64_MAX or span.min() < -LOG10_FLOAT64_MAX):
+        notes.append(f"||dL/dh_t|| spans 10^{span.min():.0f} to 10^{span.max():.0f}, beyond the "
+                     "range of float64 (10^-308 to 10^308): computed in log space")
+    return Profile(np.arange(1, T + 1), log_norms, log_norms + log_clip, log_theory, log_bound,
+                   log_param, log_ratio, notes)
