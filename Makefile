@@ -4,6 +4,8 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.rnnlab-installed
 PORT   ?= 8888
+# Jupyter refuses to run as root unless told; containers and CI often are root.
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 # nbval runs every notebook on the course's own kernel (installed into the venv below).
 NBVAL  := --nbval-lax --nbval-kernel-name rnnlab --nbval-cell-timeout 300
 
@@ -27,7 +29,8 @@ student: $(STAMP)
 
 lab: notebooks
 	$(VENV)/bin/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.port=$(PORT) \
-	  --ServerApp.root_dir=. notebooks/00_start_here.ipynb $(LAB_ARGS)
+	  --ServerApp.root_dir=. --LabApp.default_url=/lab/tree/notebooks/00_start_here.ipynb \
+	  $(ROOT_FLAG) $(LAB_ARGS)
 
 # Every test: unit tests, notebooks under nbval, and the browser tests. Widget callbacks that
 # raise fail the run (RNNLAB_STRICT). The committed notebooks are tested as they are: a notebook

@@ -61,8 +61,8 @@ def notebook_text(nb) -> str:
     return nbformat.writes(nb) + "\n"
 
 
-def target_for(src: Path, folder: Path = NOTEBOOKS) -> Path:
-    return folder / (src.stem + ".ipynb")
+def target_for(src: Path, folder: Path | None = None) -> Path:
+    return (NOTEBOOKS if folder is None else folder) / (src.stem + ".ipynb")
 
 
 def lesson_sources() -> list[Path]:

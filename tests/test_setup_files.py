@@ -1,0 +1,61 @@
+"""The set-up files agree with each other and with the README."""
+
+import re
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def pins(lines):
+    out = {}
+    for line in lines:
+        line = line.split("#")[0].strip().lstrip("-").strip()
+        if line:
+            name, _, version = line.partition("==")
+            assert version, f"not an exact pin: {line!r}"
+            out[name.lower()] = version
+    return out
+
+
+def requirements():
+    return pins((ROOT / "requirements.txt").read_text().splitlines())
+
+
+def environment_pip():
+    text = (ROOT / "environment.yml").read_text()
+    block = text.split("- pip:", 1)[1]
+    return pins(ln for ln in block.splitlines() if ln.strip().startswith("- "))
+
+
+def test_requirements_pin_torch_exactly():
+    assert requirements()["torch"] == "2.13.0"
+
+
+def test_environment_yml_matches_requirements():
+    assert environment_pip() == requirements()
+    text = (ROOT / "environment.yml").read_text()
+    assert re.search(r"^\s*- python=3\.11\s*$", text, re.M)
+    assert re.search(r"^\s*- pip\s*$", text, re.M)
+
+
+def test_pyproject_dependencies_are_pinned_in_requirements():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    for dep in project["dependencies"]:
+        assert dep.lower() in requirements(), f"{dep} is not pinned in requirements.txt"
+
+
+def test_readme_opens_with_the_two_commands():
+    text = (ROOT / "README.md").read_text()
+    first_block = re.search(r"```(?:bash|sh)?\n(.*?)```", text, re.S).group(1)
+    commands = [ln.split("#")[0].strip() for ln in first_block.strip().splitlines()]
+    assert [c for c in commands if c] == ["make lab", "make test"]
+    assert "conda env create -f environment.yml" in text
+    for src in sorted((ROOT / "lessons_src").glob("[0-9][0-9]_*.py")):
+        assert f"notebooks/{src.stem}.ipynb" in text, f"README lesson map lacks {src.stem}"
+
+
+def test_ci_runs_the_readme_test_command():
+    ci = (ROOT / ".ci" / "run").read_text()
+    commands = [ln.strip() for ln in ci.splitlines() if ln.strip() and not ln.startswith("#")]
+    assert "make test" in commands
