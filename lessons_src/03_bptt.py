@@ -129,7 +129,8 @@ print(f"sum of the copies' gradients vs the shared-weight gradient: max |differe
 assert diff < 1e-12
 
 # %% [markdown]
-# Each copy gets a different gradient, and the shared weight's gradient is exactly their sum.
+# Each copy gets a different gradient, and the shared weight's gradient is their sum (to
+# rounding).
 # That is all BPTT is. The rest of the lesson computes the same numbers by hand, which shows
 # *where* each part of the gradient comes from.
 #
@@ -351,15 +352,18 @@ for scale in (0.8, 1.5):
 ax_share.set_xlabel("how many steps back, T − s")
 ax_share.set_ylabel("‖share of step s in dL_T/dW_hh‖")
 ax_share.legend()
+radius = torch.linalg.eigvals(base["W_hh"]).abs().max().item()
+print(f"spectral radius of W_hh at scale 1: {radius:.3f}")
 canvas_widget(fig_share)
 
 # %%
 display(Markdown(
     "The share of the step 20 steps before the end, as a fraction of the last step's share: "
     + ", ".join(f"**{v:.1e}** at scale {s}" for s, v in shrink.items())
-    + ". Distant steps contribute almost nothing to the gradient of a late loss: whatever the "
-    "network should have done 20 steps earlier, this gradient can barely tell it. "
-    "Lesson 04 is about why (the repeated product with diag(1 − h²) W_hh) and what to do."))
+    + ". The shares shrink roughly geometrically with the distance, at a rate set by the "
+    "scale of W_hh. A late loss's gradient says little about what the network did many steps "
+    "earlier, even though that may be exactly what the loss depends on. Lesson 04 is about "
+    "why (the repeated product with diag(1 − h²) W_hh) and what to do about it."))
 
 # %% [markdown]
 # ## 7. Experiment: shares over time, and truncation
@@ -522,7 +526,9 @@ canvas_widget(fig_mem)
 assert abs(per_step - predicted) < 1.0, "the memory per step should match the prediction"
 display(Markdown(f"Measured: **{per_step:.0f} bytes per time step**, exactly "
                  f"B·(H + O)·4 = {Bm}·({Hm} + {Om})·4 = {predicted}. At T = {lengths[-1]} that is "
-                 f"{full_bytes[-1] / param_bytes:.0f} times the memory of the parameters."))
+                 f"{full_bytes[-1] / param_bytes:.0f} times the memory of the parameters. "
+                 f"The constant {intercept:.0f} bytes is h_0, saved by the first step's matrix "
+                 f"product: {Bm}·{Hm}·4 = {Bm * Hm * 4}."))
 
 # %% [markdown]
 # ## 9. Truncated BPTT: what `detach()` removes, and what it saves
@@ -570,7 +576,9 @@ display(Markdown(
     "With k = 10 the relative error is "
     + ", ".join(f"**{errors[s][i10]:.2f}** at scale {s}" for s in errors)
     + "; from k = 1 to k = 10 it shrinks by a factor of only "
-    + ", ".join(f"{errors[s][0] / errors[s][i10]:.1f}" for s in errors) + "."))
+    + ", ".join(f"{errors[s][0] / errors[s][i10]:.1f}" for s in errors)
+    + ". Averaged over the k values plotted, it is "
+    + ", ".join(f"{np.mean(errors[s]):.2f} at scale {s}" for s in errors) + "."))
 
 # %% [markdown]
 # Why so slowly, even at scale 0.5 where the shares die out within a few steps? Truncation does
@@ -578,13 +586,16 @@ display(Markdown(
 # losses just after it: the loss right after a `detach()` loses its share one step back, the
 # next loss its share two steps back, and so on. There are about T/k cuts; a larger k means
 # fewer of them, but each one that is left costs about as much as before, so the error falls
-# slowly. A larger scale adds long-range shares on top, and the error grows. (Pitfall 1 in
-# section 10 counts how far each loss reaches.)
+# slowly. A larger scale makes the long-range shares bigger, and truncation drops those too
+# (compare the averages). Pitfall 1 in section 10 counts how far each loss reaches.
 
 # %% [markdown]
 # **What it saves.** The memory for backward, measured as in section 8, at k = 25. Careful: the
 # saving needs a `backward()` per chunk, which frees that chunk's graph. Detaching and then
 # calling `backward()` once on the summed loss keeps every chunk's graph alive until the end.
+# (Training loops usually also take an optimiser step after each chunk; then later chunks run
+# with new weights, which is a different computation. Here the weights stay fixed, so all three
+# runs see the same forward pass.)
 
 # %%
 k_mem = 25
