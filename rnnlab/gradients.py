@@ -22,6 +22,7 @@ Norms are Euclidean. ``profile(...)`` bundles everything one widget update needs
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -413,3 +414,75 @@ def profile(cell: str = "RNN", T: int = 100, hidden: int = 64, rho: float = 1.0,
                      "range of float64 (10^-308 to 10^308): computed in log space")
     return Profile(np.arange(1, T + 1), log_norms, log_norms + log_clip, log_theory, log_bound,
                    log_param, log_ratio, notes)
+
+
+class SequenceRegressor(torch.nn.Module):
+    """A recurrent layer and a linear read-out of its last hidden state:
+    (batch, T, input_size) -> (batch, 1).
+
+    ``impl="course"``: the course's from-scratch ``RNN``, ``LSTM`` or ``GRU``, which keep every
+    h_t (``hidden_states``); ``impl="torch"``: PyTorch's fused ``nn.RNN``/``nn.LSTM``/``nn.GRU``,
+    the same functions, several times faster, but without the states."""
+
+    def __init__(self, cell: str, input_size: int, hidden: int, impl: str = "course", **kw):
+        super().__init__()
+        if impl == "torch":
+            self.rnn = getattr(torch.nn, cell)(input_size, hidden, batch_first=True, **kw)
+        elif cell == "RNN":
+            from rnnlab.models import RNN
+
+            self.rnn = RNN(input_size, hidden, batch_first=True, **kw)
+        else:
+            from rnnlab import gated
+
+            self.rnn = getattr(gated, cell)(input_size, hidden, batch_first=True, **kw)
+        self.out = torch.nn.Linear(hidden, 1)
+
+    def forward(self, x):
+        h, _ = self.rnn(x)
+        return self.out(h[:, -1])
+
+    @property
+    def hidden_states(self) -> list[torch.Tensor]:
+        """h_1..h_T of the last forward pass, each (batch, hidden), in the autograd graph."""
+        return self.rnn.hidden_states[-1]
+
+
+def train_recording(model: SequenceRegressor, batches, steps: int, lr: float = 1e-2,
+                    every: int = 10, clip: float | None = 1.0, eval_data=None) -> dict:
+    """Train with Adam on an MSE loss, recording ||dL/dh_t|| for every t every ``every`` steps.
+
+    ``batches(step)`` returns (inputs (batch, T, in), targets (batch, 1)). dL/dh_t is read from
+    the same backward pass as the training step (``retain_grad``), so recording costs little.
+    Returns ``loss`` (per step), ``record_step``, ``heat`` ((records, T) log10 norms, float64)
+    and ``eval`` (MSE on ``eval_data`` at each record, if given) and ``seconds``."""
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    losses, record_step, heat, evals = [], [], [], []
+    start = time.perf_counter()
+    for step in range(steps + 1):
+        x, y = batches(step)
+        pred = model(x)
+        loss = torch.nn.functional.mse_loss(pred, y)
+        record = step % every == 0
+        if record:
+            for h in model.hidden_states:
+                h.retain_grad()
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        if record:
+            norms = torch.stack([h.grad.norm() for h in model.hidden_states])
+            heat.append(torch.log10(norms.double().clamp_min(1e-300)))
+            record_step.append(step)
+            if eval_data is not None:
+                with torch.no_grad():
+                    evals.append(float(torch.nn.functional.mse_loss(model(eval_data[0]),
+                                                                    eval_data[1])))
+        losses.append(loss.item())
+        if step == steps:
+            break
+        if clip is not None:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
+        opt.step()
+    return {"loss": np.array(losses), "record_step": np.array(record_step),
+            "heat": torch.stack(heat).numpy(), "eval": np.array(evals),
+            "seconds": time.perf_counter() - start}
