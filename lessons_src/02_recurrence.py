@@ -147,10 +147,11 @@ def rnn_stack(xs, h0, layers, f=torch.tanh):
 #
 # `nn.RNN` stores, per layer `l`, `weight_ih_l{l}` (our `W_xh`), `weight_hh_l{l}` (our `W_hh`)
 # and **two** bias vectors, `bias_ih_l{l}` and `bias_hh_l{l}`. They are only ever added
-# together, so our single `b` is their sum (section 9 shows that only the sum matters). We copy
-# a 2-layer `nn.RNN`'s weights into our functions and compare, in float64 so that only real
-# mistakes, not rounding, can make them differ; then in float32, where rounding alone makes
-# small differences (the tolerances are the ones this course uses for each precision).
+# together (in `nn.RNN`; a GRU, lesson 06, is different), so our single `b` is their sum
+# (section 9 shows that only the sum matters). We copy a 2-layer `nn.RNN`'s weights into our
+# functions and compare, in float64 so that only real mistakes, not rounding, can make them
+# differ; then in float32, where rounding alone makes small differences (the tolerances are the
+# ones this course uses for each precision).
 
 # %%
 def layers_of(rnn):
@@ -564,8 +565,8 @@ display(Markdown(
 # Type some text (only characters from the paragraph's vocabulary) or pick an example, and pick
 # a trained model. The top panel shows its hidden state `h_t`, one column per character and one
 # row per unit, coloured from −1 to +1; the bottom panel shows the probability the model gave to
-# the character that actually came next. On text from the paragraph it is confident; on new text
-# it is not, and the state looks different.
+# the character that actually came next. Compare a phrase from the paragraph with new words made
+# of the same letters (the table after the sweep does it for every example and model).
 
 # %%
 examples = {"from the paragraph": "the state is all the network remembers",
@@ -590,6 +591,14 @@ ax_p.set_ylim(-0.05, 1.05)
 ax_p.set_ylabel("p(next)")
 
 
+@torch.no_grad()
+def states_and_p_next(model, seq):
+    """seq (T,) ids -> every h_t (T, hidden), and p(true next character) at steps 1..T-1."""
+    states, _ = model.rnn(F.one_hot(seq[None], V).float())
+    probs = torch.softmax(model.head(states[0]), dim=-1)  # (T, V)
+    return states[0], probs[torch.arange(len(seq) - 1), seq[1:]]
+
+
 @guarded(status)
 def show_states(_change=None):
     try:
@@ -599,20 +608,18 @@ def show_states(_change=None):
     if len(seq) > MAX_CHARS:
         raise BadInput(f"expected at most {MAX_CHARS} characters, got {len(seq)}")
     model = lms[model_pick.value][0]
-    with torch.no_grad():
-        states, _ = model.rnn(F.one_hot(seq[None], V).float())   # (1, T, hidden)
-        probs = torch.softmax(model.head(states[0]), dim=-1)      # (T, V)
+    states, p_next = states_and_p_next(model, seq)
     n = len(seq)
-    image.set_data(states[0].T.numpy())
+    image.set_data(states.T.numpy())
     image.set_extent((-0.5, n - 0.5, states.shape[-1] - 0.5, -0.5))
-    p_next = probs[torch.arange(n - 1), seq[1:]].numpy()          # p of the true next char
-    prob_line.set_data(np.arange(n - 1), p_next)
+    prob_line.set_data(np.arange(n - 1), p_next.numpy())
     ax_p.set_xlim(-0.5, n - 0.5)
     step = 1 if n <= 60 else 5
     ax_p.set_xticks(range(0, n, step),
                     [text_box.value[i].replace(" ", "␣") for i in range(0, n, step)])
     guess = text.sample(model, vocab, text_box.value, 20)[n:]
-    ax_h.set_title(f"{model_pick.value}: greedy continuation {guess!r}", fontsize=9)
+    mean_p = f"mean p(next) {p_next.mean().item():.2f}; " if n > 1 else ""
+    ax_h.set_title(f"{model_pick.value}: {mean_p}greedy continuation {guess!r}", fontsize=9)
     fig.canvas.draw_idle()
 
 
@@ -630,7 +637,9 @@ interactive_panel([pick, text_box, model_pick], fig, status,
 
 # %% [markdown]
 # The sweep below moves every control through its range and tries bad text (empty, characters
-# outside the vocabulary, too long), so the automated tests run every callback.
+# outside the vocabulary, too long), so the automated tests run every callback. Then the same
+# measurement as the plot's title, for every example: the mean probability each model gives to
+# the true next character.
 
 # %%
 def image_is_finite():
@@ -639,6 +648,13 @@ def image_is_finite():
 
 n_changes = sweep([pick, model_pick, text_box], after=image_is_finite,
                   extra={text_box: ["", "Hello, world!", "x" * (MAX_CHARS + 1), "the"]})
+
+# %%
+print(f"{'example':<26}" + "".join(f"{name:>7}" for name in lms))
+for label, example in examples.items():
+    seq = vocab.encode(example)
+    cells = [states_and_p_next(model, seq)[1].mean().item() for model, _ in lms.values()]
+    print(f"{label:<26}" + "".join(f"{c:7.2f}" for c in cells))
 
 # %% [markdown]
 # ## 9. Pitfalls, by computation
