@@ -13,19 +13,6 @@
 # tensors and `nn.Module`.
 # **Run time:** about 25 seconds on a laptop CPU.
 
-# %% [markdown]
-# ## 1. The idea
-#
-# Lesson 01 ended with a recurrence on a single number. A recurrent neural network (RNN) does the
-# same with vectors: it keeps a **hidden state** `h`, and at every step mixes the new input `x_t`
-# into it with two weight matrices and a bias,
-#
-# `h_t = f(W_xh x_t + W_hh h_{t-1} + b)`, with `f = tanh` (or `relu`) and `h_0 = 0` by default.
-#
-# `W_xh` maps input to hidden, `W_hh` maps the previous state to the new one. The **same**
-# `W_xh`, `W_hh` and `b` are used at every step, which is why one network reads sequences of any
-# length. Drawn out ("unrolled") over four steps:
-
 # %%
 # %matplotlib widget
 import ipywidgets as widgets
@@ -54,6 +41,19 @@ from rnnlab.widgets import (
 torch.set_num_threads(1)  # the models here are tiny: one thread beats two that wait on each other
 quiz = Quiz("l02")
 gen = seed_everything(0)
+
+# %% [markdown]
+# ## 1. The idea
+#
+# Lesson 01 ended with a recurrence on a single number. A recurrent neural network (RNN) does the
+# same with vectors: it keeps a **hidden state** `h`, and at every step mixes the new input `x_t`
+# into it with two weight matrices and a bias,
+#
+# `h_t = f(W_xh x_t + W_hh h_{t-1} + b)`, with `f = tanh` (or `relu`) and `h_0 = 0` by default.
+#
+# `W_xh` maps input to hidden, `W_hh` maps the previous state to the new one. The **same**
+# `W_xh`, `W_hh` and `b` are used at every step, which is why one network reads sequences of any
+# length. Drawn out ("unrolled") over four steps:
 
 # %%
 fig, ax = figure(figsize=(7.0, 2.6))
@@ -532,8 +532,9 @@ for temp in (0, 0.5, 1.0, 1.5):
     print(f"T = {temp}: {text.sample(rnn_lm, vocab, 'the ', 120, temp, sample_gen)!r}")
 
 # %% [markdown]
-# Greedy decoding is deterministic and tends to replay the most familiar stretch of the
-# paragraph; a moderate temperature mixes pieces; a high one produces character soup.
+# Greedy decoding is deterministic (it needs no random generator) and here mostly replays the
+# paragraph; higher temperatures splice pieces of it together and then drift into misspelt,
+# made-up words.
 #
 # **Swap the recurrent layer.** `nn.LSTM` and `nn.GRU` (lessons 05 and 06) take the same
 # arguments and return `(output, state)` the same way, so nothing else changes: same data, seed,
