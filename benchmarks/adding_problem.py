@@ -18,6 +18,10 @@ same functions as the course's from-scratch versions, faster, which matters for 
     python benchmarks/adding_problem.py                       # T = 50, 100, 200; all models
     python benchmarks/adding_problem.py --lengths 100 --models lstm --seconds 60
     nohup python benchmarks/adding_problem.py > adding.log 2>&1 &   # takes many minutes
+    python benchmarks/adding_problem.py --lengths 200 --models lstm gru --seconds 600 --merge
+
+``--merge`` reruns some (model, length) pairs, e.g. with a larger budget, and keeps the rest of
+the file; every run records its own step and time budgets.
 """
 
 from __future__ import annotations
@@ -96,7 +100,9 @@ def run_one(cell: str, length: int, args) -> dict:
         "model": cell, "length": length, "steps": step, "seconds": round(seconds, 1),
         "final_mse": final, "best_mse": min(curve_mse + [final]),
         "solved": solved_at is not None, "solved_at_step": solved_at, "stopped_because": stop,
-        "nonfinite": nonfinite, "curve_step": curve_steps, "curve_mse": curve_mse,
+        "nonfinite": nonfinite, "step_budget": args.steps, "seconds_budget": args.seconds,
+        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "curve_step": curve_steps, "curve_mse": curve_mse,
     }
 
 
@@ -128,6 +134,9 @@ def main(argv=None) -> int:
     parser.add_argument("--threads", type=int, default=1,
                         help="torch CPU threads (default: 1, to leave the other core free)")
     parser.add_argument("--seed", type=int, default=0, help="seed (default: 0)")
+    parser.add_argument("--merge", action="store_true",
+                        help="keep the runs already in --out and replace only those with the "
+                             "same model and length (each run records its own budgets)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT,
                         help=f"output JSON file (default: {DEFAULT_OUT.relative_to(ROOT)})")
     args = parser.parse_args(argv)
@@ -148,10 +157,18 @@ def main(argv=None) -> int:
         "runs": [],
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
+    if args.merge and args.out.exists():
+        old = json.loads(args.out.read_text(encoding="utf-8"))
+        record["runs"] = old["runs"]
+        record["settings"] = old["settings"]  # the first invocation's; budgets are per run
+        record["merged"] = old.get("merged", []) + [
+            f"{record['date']}: {' '.join(sys.argv[1:])}"]
     for length in args.lengths:
         for cell in args.models:
             result = run_one(cell, length, args)
-            record["runs"].append(result)
+            record["runs"] = [r for r in record["runs"]
+                              if (r["model"], r["length"]) != (cell, length)] + [result]
+            record["runs"].sort(key=lambda r: (r["length"], list(CELLS).index(r["model"])))
             print(f"T={length:4d} {cell:5s} steps={result['steps']:5d} "
                   f"seconds={result['seconds']:7.1f} final MSE={result['final_mse']:.4f} "
                   f"best={result['best_mse']:.4f} ({result['stopped_because']})", flush=True)

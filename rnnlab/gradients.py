@@ -285,39 +285,11 @@ def scale_gated(layer: torch.nn.Module, rho: float, init: str, seed: int = 0) ->
 
 
 def _gated_layer(cell: str, input_size: int, hidden: int):
-    """An untrained float64 LSTM or GRU layer that keeps every h_t in ``hidden_states``.
+    """The course's from-scratch float64 ``LSTM`` or ``GRU`` (``rnnlab.gated``): it keeps every
+    h_t in ``hidden_states[layer][t]``, still in the autograd graph."""
+    from rnnlab import gated
 
-    PyTorch's nn.LSTMCell / nn.GRUCell, stepped by hand: the course's from-scratch LSTM and GRU
-    (lesson 05) compute the same function; the cells are used here because they are faster."""
-    return _SteppedCell(cell, input_size, hidden)
-
-
-class _SteppedCell(torch.nn.Module):
-    """nn.LSTMCell / nn.GRUCell stepped over time, keeping every h_t, torch's parameter names."""
-
-    def __init__(self, cell: str, input_size: int, hidden: int):
-        super().__init__()
-        module = {"LSTM": torch.nn.LSTMCell, "GRU": torch.nn.GRUCell}[cell]
-        self.cell = module(input_size, hidden, dtype=torch.float64)
-        self.kind = cell
-        self.hidden_states: list[torch.Tensor] = []
-
-    @property
-    def weight_hh_l0(self):
-        return self.cell.weight_hh
-
-    def forward(self, x):  # x: (T, input_size)
-        H = self.cell.hidden_size
-        h = x.new_zeros(1, H)
-        c = x.new_zeros(1, H)
-        self.hidden_states = []
-        for t in range(x.shape[0]):
-            if self.kind == "LSTM":
-                h, c = self.cell(x[t:t + 1], (h, c))
-            else:
-                h = self.cell(x[t:t + 1], h)
-            self.hidden_states.append(h)
-        return torch.cat(self.hidden_states), None
+    return getattr(gated, cell)(input_size, hidden, dtype=torch.float64)
 
 
 def gated_grad_norms(cell: str, x, hidden: int, rho: float, init: str = "gaussian",
@@ -338,8 +310,8 @@ def _gated_grad_norms(cell, x, hidden, rho, init, seed):
     torch.manual_seed(seed)
     layer = _gated_layer(cell, x.shape[1], hidden)
     scale_gated(layer, rho, init, seed)
-    layer(x.double())
-    states = layer.hidden_states
+    layer(x.double())  # unbatched: (T, input_size)
+    states = layer.hidden_states[-1]
     v = readout(hidden, seed)
     loss = (states[-1].reshape(-1) * v).sum()
     params = list(layer.parameters())
@@ -388,8 +360,8 @@ def profile(cell: str = "RNN", T: int = 100, hidden: int = 64, rho: float = 1.0,
         sigma = largest_singular_value(w.W_hh)
         log_bound = steps_back * math.log10(sigma) if sigma > 0 else None  # gamma = 1 here
         if r.zero_from is not None:
-            notes.append(f"every ReLU is off at step {r.zero_from + 1}: the gradient is exactly "
-                         f"0 for t <= {r.zero_from}")
+            notes.append(f"the gradient is exactly 0 for t <= {r.zero_from}: switched-off ReLUs "
+                         f"at step {r.zero_from + 1} block all of it")
         if r.log_state_max > LOG10_FLOAT64_MAX:
             notes.append(f"the hidden state itself reaches 10^{r.log_state_max:.0f}, beyond "
                          "float64 (10^308): a real network would hold inf/NaN here")
