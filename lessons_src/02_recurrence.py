@@ -11,7 +11,7 @@
 #
 # **Prerequisites:** lesson 01 (a dense layer `f(x Wᵀ + b)`, why order needs a state), PyTorch
 # tensors and `nn.Module`.
-# **Run time:** about 25 seconds on a laptop CPU.
+# **Run time:** about 20 seconds on a 2-core laptop CPU.
 
 # %%
 # %matplotlib widget
