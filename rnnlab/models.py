@@ -183,3 +183,9 @@ class RNN(nn.Module):
             seq = torch.stack(states)
         output = seq.transpose(0, 1) if (self.batch_first and input.dim() == 3) else seq
         return output, torch.stack(last_states)
+
+
+# The gated layers live in rnnlab.gated (lessons 05 and 06); one import path for every model.
+from rnnlab.gated import GRU, LSTM, FastLSTM  # noqa: E402
+
+__all__ += ["LSTM", "GRU", "FastLSTM"]
