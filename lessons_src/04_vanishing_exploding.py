@@ -710,10 +710,10 @@ display(Markdown(
 # %% [markdown]
 # ## 10. Pitfalls
 #
-# - *"A spectral radius below 1 means the gradient shrinks at every step."* Not for a
-#   non-normal `W_hh`: one step can stretch a vector by up to `σ_max`, which for a Gaussian
-#   matrix is about twice `ρ`. The rate `ρ` holds in the long run. The bound in section 5 printed
-#   both numbers; the Gaussian curve in the widget bends near `t = T`.
+# - *"The spectral radius is the factor per step."* Only in the long run, and exactly only for
+#   normal matrices (orthogonal, identity). For a Gaussian `W_hh` one step can stretch a vector
+#   by up to `σ_max` (section 5 printed σ_max against ρ = 1.5) or shrink it a lot, and
+#   the measured slope near `t = T` differs from `log10 ρ` (the cell below).
 # - *"Bigger weights make tanh gradients explode."* The saturation table in section 5 shows the
 #   opposite for long sequences: f'(a) collapses.
 # - *"Clipping fixes vanishing gradients."* It rescales the whole gradient by one factor
@@ -723,6 +723,13 @@ display(Markdown(
 #   weights carry a rule learnt on short spans to long ones.
 # - *"LSTMs do not have vanishing gradients."* An untrained LSTM's gradient to step 1 was tiny
 #   (section 6, training step 0); training opens the path.
+
+# %%
+p_g = G.profile("RNN", 300, 64, 0.9, "linear", "gaussian")
+near = (p_g.log_norms[-11] - p_g.log_norms[-1]) / 10
+far = (p_g.log_norms[0] - p_g.log_norms[100]) / 100
+print(f"linear RNN, Gaussian W_hh, ρ = 0.9: slope over the last 10 steps {near:+.3f}, over "
+      f"steps 1..101 {far:+.3f}, log10 ρ = {math.log10(0.9):+.3f}")
 
 # %% [markdown]
 # ## 11. Quiz
