@@ -308,8 +308,9 @@ class Quiz:
             print(("✔ " if correct else "✘ " if correct is False else "? ") + message)
         return correct, message
 
-    def score(self) -> str:
-        """One line: how many of this lesson's questions are answered, and answered right."""
+    def score(self) -> ScoreLine:
+        """Print one line: how many of this lesson's questions are answered, and answered right.
+        Returns the line (a str that does not display itself again as the cell's output)."""
         mine = {qid: ok for (lesson, qid), ok in _ANSWERS.items() if lesson == self.lesson}
         right = sum(mine.values())
         line = (f"Lesson {self.lesson} score so far: {right} correct of {len(mine)} answered "
@@ -318,4 +319,12 @@ class Quiz:
         if todo:
             line += " Not yet right: " + ", ".join(todo) + "."
         print(line)
-        return line
+        return ScoreLine(line)
+
+
+class ScoreLine(str):
+    """The score line, already printed by ``Quiz.score``: showing it again as Out[] would repeat
+    it."""
+
+    def _ipython_display_(self):
+        pass

@@ -175,3 +175,9 @@ def test_plain_text_form_withholds_the_answer():
         assert opt.feedback not in text
     assert panel._q.explanation not in text
     assert "application/vnd.jupyter.widget-view+json" in panel._repr_mimebundle_()
+
+
+def test_score_line_does_not_display_twice():
+    line = Quiz("l01").score()
+    assert isinstance(line, str) and hasattr(line, "_ipython_display_")
+    assert line._ipython_display_() is None

@@ -81,3 +81,14 @@ def test_iterator_batches_and_device():
     assert len(hist["loss"]) == 5
     assert pick_device().type == ("cuda" if torch.cuda.is_available() else "cpu")
     assert pick_device("cpu").type == "cpu"
+
+
+def test_seed_everything_sets_one_thread_by_default():
+    before = torch.get_num_threads()
+    try:
+        seed_everything(0)
+        assert torch.get_num_threads() == 1
+        seed_everything(0, threads=None)
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)
