@@ -18,8 +18,8 @@
 # | # | lesson | you will |
 # | --- | --- | --- |
 # | 01 | [Feedforward networks, and why order matters](01_feedforward.ipynb) | build a layer from scratch and watch a fixed-window network fail on order |
-# | 02 | The hidden-state recurrence | build an RNN and match `nn.RNN` exactly |
-# | 03 | Backpropagation through time | derive and run the backward pass by hand |
+# | 02 | [The hidden-state recurrence](02_recurrence.ipynb) | build an RNN and match `nn.RNN` exactly |
+# | 03 | [Backpropagation through time](03_bptt.ipynb) | derive and run the backward pass by hand |
 # | 04 | Vanishing and exploding gradients | watch gradient norms shrink or blow up over time steps |
 # | 05 | LSTM | build the cell state and gates, and see the gradient survive |
 # | 06 | GRU | build the GRU and compare it with the LSTM on equal budgets |
