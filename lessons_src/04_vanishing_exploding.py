@@ -11,7 +11,7 @@
 #
 # **Prerequisites:** lesson 02 (the recurrence) and lesson 03 (backpropagation through time);
 # eigenvalues and singular values of a matrix, by name.
-# **Run time:** about 45 seconds on a laptop CPU (most of it training two small models).
+# **Run time:** about 30 seconds on a laptop CPU (most of it training small models).
 
 # %% [markdown]
 # ## 1. The idea
@@ -278,8 +278,8 @@ sweep([cell_dd, nl_dd, init_dd, rho_sl, T_sl, hidden_dd, clip_dd])
 # where `σ_max` is the largest *singular value* of `W_hh`. If `γ σ_max < 1` the gradient **must**
 # vanish. `γ σ_max > 1` is only *necessary* for explosion, not sufficient. Note the bound uses
 # `σ_max`, not the spectral radius `ρ` (the largest |eigenvalue|): `σ_max ≥ ρ`, and for a
-# Gaussian matrix `σ_max` is about twice `ρ`. The spectral radius governs the rate of a long
-# product; the singular value bounds every single step.
+# Gaussian matrix `σ_max` is well above `ρ` (the cell below prints both). The spectral radius
+# governs the rate of a long product; the singular value bounds every single step.
 
 # %%
 Tb, Hb = 80, 32
@@ -336,18 +336,24 @@ ax_s.set_ylabel("count")
 ax_s.legend(fontsize=8)
 fig_s.canvas.draw_idle()
 print(" rho   mean f'(a)   share with f'(a) < 0.05   log10 change of ||dL/dh_t|| per step back")
+print("                                                tanh (measured)   linear, orthogonal")
 for rho, mean_fp, sat, rate in sat_rows:
-    print(f"{rho:4.1f}   {mean_fp:8.3f}   {sat:14.1%}            {rate:+.3f}")
+    print(f"{rho:4.1f}   {mean_fp:8.3f}   {sat:14.1%}              {rate:+.3f}            "
+          f"{math.log10(rho):+.3f}")
 fig_s.canvas
 
 # %%
+by_rho = {row[0]: row for row in sat_rows}
+assert by_rho[1.5][3] < 0 and by_rho[2.0][3] < 0 < by_rho[4.0][3]  # what the text below says
 display(Markdown(
-    f"As ρ goes from 0.5 to 4, the mean of f'(a) falls from {sat_rows[0][1]:.2f} to "
-    f"{sat_rows[-1][1]:.2f} and the share of saturated units (f' < 0.05) rises from "
-    f"{sat_rows[0][2]:.0%} to {sat_rows[-1][2]:.0%}. Larger weights do not make a tanh "
-    f"network's gradient explode for long: the gradient changes by 10^{sat_rows[-1][3]:+.3f} per "
-    f"step at ρ = 4, against 10^{sat_rows[0][3]:+.3f} at ρ = 0.5. Saturation is a second cause of "
-    f"vanishing, on top of small weights. A linear or ReLU network has no such brake (section 3)."))
+    f"As ρ goes from 0.5 to 4, the mean of f'(a) falls from {by_rho[0.5][1]:.2f} to "
+    f"{by_rho[4.0][1]:.2f} and the share of saturated units (f' < 0.05) rises from "
+    f"{by_rho[0.5][2]:.0%} to {by_rho[4.0][2]:.0%}. Saturation is a brake: at ρ = 1.5 and 2, "
+    f"where a linear network's gradient grows by 10^{math.log10(1.5):+.3f} and "
+    f"10^{math.log10(2):+.3f} per step, the tanh network's changes by "
+    f"10^{by_rho[1.5][3]:+.3f} and 10^{by_rho[2.0][3]:+.3f}. Only with much larger weights does "
+    f"it grow: 10^{by_rho[4.0][3]:+.3f} per step at ρ = 4, against 10^{math.log10(4):+.3f} for "
+    f"the linear network. A ReLU network has no such brake: f' is 0 or 1."))
 
 # %% [markdown]
 # ## 6. Widget: gradients during training
@@ -433,6 +439,9 @@ sweep([model_tb, step_sl])
 # %%
 rnn_first = runs["RNN"]["heat"][:, 0]
 lstm_first = runs["LSTM"]["heat"][:, 0]
+# What the text below says, checked:
+assert runs["LSTM"]["eval"][-1] < 0.1 * ADDING_BASELINE_MSE < runs["RNN"]["eval"][-1]
+assert lstm_first[-1] - lstm_first[0] > 2 and lstm_first[-1] > rnn_first[-1]
 display(Markdown(
     f"After {steps_add} steps the LSTM's held-out MSE is {runs['LSTM']['eval'][-1]:.4f} and the "
     f"vanilla RNN's is {runs['RNN']['eval'][-1]:.4f} (baseline {ADDING_BASELINE_MSE:.3f}). At "
@@ -714,8 +723,9 @@ display(Markdown(
 #   normal matrices (orthogonal, identity). For a Gaussian `W_hh` one step can stretch a vector
 #   by up to `σ_max` (section 5 printed σ_max against ρ = 1.5) or shrink it a lot, and
 #   the measured slope near `t = T` differs from `log10 ρ` (the cell below).
-# - *"Bigger weights make tanh gradients explode."* The saturation table in section 5 shows the
-#   opposite for long sequences: f'(a) collapses.
+# - *"A spectral radius above 1 means exploding gradients."* For a linear (or ReLU) network,
+#   in the long run, yes. For tanh, saturation takes back part of the growth: in section 5's
+#   table the gradient still shrank at ρ = 1.5 and 2.
 # - *"Clipping fixes vanishing gradients."* It rescales the whole gradient by one factor
 #   (section 7 measured an unchanged ratio).
 # - *"With truncated BPTT the model cannot learn anything longer than `k` steps."* The gradient
