@@ -1,0 +1,125 @@
+"""Widget latency in real JupyterLab: slider change -> updated plot drawn, for every plot.
+
+    .venv/bin/python benchmarks/widget_latency.py [--changes 12] [notebooks/01_*.ipynb ...]
+
+For each interactive plot (``.rnnlab-interactive``) of each notebook (all of notebooks/ unless
+given), the notebook is run (Run All) in JupyterLab in headless Chromium, then the plot's first
+slider (else its first control) is moved one step at a time (arrow keys, bouncing between the
+ends; a dropdown goes to its next option) ``--changes`` times. In the page, each change's time is
+the input event's timestamp, and the redraw's time is the next ``drawImage`` onto the plot's
+ipympl canvas (the pixels the learner sees), both ``performance.now()``. Prints a table with the
+median and the 90th percentile per plot; the course's target is a median under 100 ms.
+Needs Chromium at /usr/bin/chromium (apt-get install -y chromium). Exit status 1 if a plot never
+redrew, 0 otherwise (the target is reported, not enforced).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests" / "browser"))
+
+import labdriver  # noqa: E402
+
+TARGET_MS = 100.0
+
+
+def pick_control(page: labdriver.NotebookPage, panel):
+    controls = page.controls(panel)
+    for kind in ("slider", "dropdown", "toggle-buttons", "radio"):
+        for c in controls:
+            if c.kind == kind:
+                return c
+    return None
+
+
+def percentile(values: list[float], q: float) -> float:
+    vals = sorted(values)
+    if not vals:
+        return math.nan
+    k = (len(vals) - 1) * q
+    lo, hi = math.floor(k), math.ceil(k)
+    return vals[lo] + (vals[hi] - vals[lo]) * (k - lo)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("notebooks", nargs="*", help="notebooks (default: every notebook)")
+    ap.add_argument("--changes", type=int, default=12, help="changes per plot (at least 10)")
+    args = ap.parse_args(argv)
+    if args.changes < 10:
+        ap.error("--changes must be at least 10")
+    missing = labdriver.browser_missing()
+    if missing:
+        print(f"widget_latency: cannot run: {missing}", file=sys.stderr)
+        return 2
+    paths = [Path(p).resolve() for p in args.notebooks] or labdriver.notebooks()
+    from playwright.sync_api import sync_playwright
+
+    rows, failed = [], False
+    t_start = time.monotonic()
+    with labdriver.LabServer(strict=True) as server, sync_playwright() as p:
+        browser = labdriver.launch_browser(p)
+        for path in paths:
+            page = labdriver.NotebookPage(server, browser, f"notebooks/{path.name}")
+            try:
+                page.open()
+                page.run_all()
+                page.wait_widgets()
+                panels = page.interactive_panels()
+                for k in range(panels.count()):
+                    panel = panels.nth(k)
+                    title = page.panel_title(panel, k)
+                    control = pick_control(page, panel)
+                    if control is None:
+                        rows.append((path.name, title, "-", []))
+                        continue
+                    ms = page.redraw_latencies(panel, control, n=args.changes)
+                    rows.append((path.name, title, str(control), ms))
+            except Exception as err:  # noqa: BLE001 - report and go on with the next notebook
+                print(f"{path.name}: {type(err).__name__}: {str(err).splitlines()[0][:300]}",
+                      file=sys.stderr)
+                failed = True
+            finally:
+                page.close()
+        browser.close()
+
+    print(f"\nSlider change -> plot redrawn, in JupyterLab (headless Chromium), "
+          f"{args.changes} changes per plot; target: median < {TARGET_MS:.0f} ms\n")
+    head = f"{'notebook':<24} {'plot':<34} {'control':<22} {'n':>3} {'median':>8} {'p90':>8} " \
+           f"{'max':>8}  target"
+    print(head)
+    print("-" * len(head))
+    medians = []
+    for name, title, control, ms in rows:
+        ok = [v for v in ms if not math.isnan(v)]
+        lost = len(ms) - len(ok)
+        if not ok:
+            failed = True
+            print(f"{name:<24} {title[:34]:<34} {control[:22]:<22} {0:>3} {'no redraw':>8}")
+            continue
+        med = statistics.median(ok)
+        medians.append(med)
+        verdict = "ok" if med < TARGET_MS else "SLOW"
+        if lost:
+            verdict += f" ({lost} changes never redrew)"
+            failed = True
+        print(f"{name:<24} {title[:34]:<34} {control[:22]:<22} {len(ok):>3} {med:>6.0f}ms "
+              f"{percentile(ok, 0.9):>6.0f}ms {max(ok):>6.0f}ms  {verdict}")
+    if not rows:
+        print("(no interactive plots found)")
+    if medians:
+        print(f"\nMedian over plots: {statistics.median(medians):.0f} ms "
+              f"({sum(m < TARGET_MS for m in medians)} of {len(medians)} plots under "
+              f"{TARGET_MS:.0f} ms). Total time {time.monotonic() - t_start:.0f} s.")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
