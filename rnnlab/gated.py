@@ -87,7 +87,8 @@ def lstm_layer_fast(x, h, c, W_ih, W_hh, b_ih=None, b_hh=None, steps: str = "unb
         raise ValueError(f"steps must be 'unbind' or 'index', got {steps!r}")
     outputs = []
     for xp_t in per_step:
-        z = xp_t + h @ W_hh_T
+        # addmm: the matrix product and the add in one call (2-D states only)
+        z = torch.addmm(xp_t, h, W_hh_T) if h.dim() == 2 else xp_t + h @ W_hh_T
         zi, zf, zg, zo = z.chunk(4, dim=-1)
         c = torch.sigmoid(zf) * c + torch.sigmoid(zi) * torch.tanh(zg)
         h = torch.sigmoid(zo) * torch.tanh(c)
