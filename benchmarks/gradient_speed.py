@@ -2,7 +2,8 @@
 
 Times ``rnnlab.gradients.profile`` (everything one widget update computes) and, for the vanilla
 RNN, its three ways of computing ||dL/dh_t||: the log-space NumPy recursion the widget uses,
-autograd through the from-scratch recurrence, and the explicit Jacobian products. Reports the
+autograd through the from-scratch recurrence, and the explicit Jacobian products; for the LSTM,
+the hand-written backward pass the widget uses and autograd through the course's layer. Reports the
 median of ``--repeat`` runs in milliseconds; the target for the widget is under 10 ms at
 T = 200, hidden 64. Timings on a shared machine are noisy: run it when the machine is quiet.
 
@@ -44,6 +45,10 @@ def time_length(T: int, H: int, repeat: int) -> None:
     if T <= 200:
         rows.append(("RNN explicit Jacobian products",
                      lambda: G.jacobian_product_norms(x, w, v, "tanh")))
+    layer = G.gated_layer("LSTM", 4, H)
+    rows.append(("LSTM hand-written backward (widget)",
+                 lambda: G.gated_log_grad_norms(layer, x, v)))
+    rows.append(("LSTM autograd, float64", lambda: G.gated_autograd_norms(layer, x, v)))
     for cell in G.CELLS:
         rows.append((f"profile('{cell}'): one widget update",
                      lambda cell=cell: G.profile(cell, T, H, 1.0)))

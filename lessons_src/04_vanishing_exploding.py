@@ -186,9 +186,9 @@ display(Markdown(
 #   norm. Clipping multiplies every time step by the same factor.
 #
 # The LSTM and GRU are the course's own untrained layers (`rnnlab.gated`, lesson 05), with
-# every recurrent weight block given the chosen spectral radius and initialisation; their
-# gradients come from autograd on the `hidden_states` they keep (tens of milliseconds per
-# update, against a few for the vanilla RNN's hand-written recursion).
+# every recurrent weight block given the chosen spectral radius and initialisation. Their
+# gradients come from a hand-written backward pass in the same log-space form, checked against
+# autograd on the `hidden_states` the layers keep (the cell after the widget).
 
 # %%
 cell_dd = widgets.Dropdown(options=G.CELLS, value="RNN", description="cell")
@@ -254,6 +254,20 @@ for control in (cell_dd, nl_dd, init_dd, rho_sl, T_sl, hidden_dd, clip_dd):
 update_profile()
 interactive_panel([cell_dd, nl_dd, init_dd, rho_sl, T_sl, hidden_dd, clip_dd], fig1, status1,
                   title="Gradient norm over time steps")
+
+# %%
+checks = []
+for cell in ("LSTM", "GRU"):
+    layer = G.gated_layer(cell, 4, 32, rho=1.0, init="gaussian")
+    xg, vg = G.random_inputs(60, 4), G.readout(32)
+    auto, _ = G.gated_autograd_norms(layer, xg, vg)
+    fast = torch.from_numpy(10 ** G.gated_log_grad_norms(layer, xg, vg).log_norms)
+    checks.append((cell, torch.allclose(fast, auto, rtol=1e-10, atol=0),
+                   ((fast - auto).abs() / auto).max().item()))
+for cell, ok, rel in checks:
+    print(f"{'✔' if ok else '✘'} {cell}: hand-written backward vs autograd on rnnlab.gated.{cell}, "
+          f"max relative difference {rel:.2g}")
+assert all(ok for _, ok, _ in checks)
 
 # %% [markdown]
 # Things to try: linear, ρ = 0.9, then 1.1 (a small change in ρ; compare the ratios in the title);

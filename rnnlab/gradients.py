@@ -284,43 +284,116 @@ def scale_gated(layer: torch.nn.Module, rho: float, init: str, seed: int = 0) ->
             W[k * H:(k + 1) * H] = recurrent_matrix(H, rho, init, gen, W.dtype)
 
 
-def _gated_layer(cell: str, input_size: int, hidden: int):
-    """The course's from-scratch float64 ``LSTM`` or ``GRU`` (``rnnlab.gated``): it keeps every
-    h_t in ``hidden_states[layer][t]``, still in the autograd graph."""
+def gated_layer(cell: str, input_size: int, hidden: int, rho: float = 1.0,
+                init: str = "gaussian", seed: int = 0) -> torch.nn.Module:
+    """An untrained float64 LSTM or GRU, the course's own (``rnnlab.gated``), whose recurrent
+    weight blocks have spectral radius ``rho`` (``scale_gated``); other weights as in torch.
+    It keeps every h_t in ``hidden_states[layer][t]``, still in the autograd graph."""
     from rnnlab import gated
 
-    return getattr(gated, cell)(input_size, hidden, dtype=torch.float64)
-
-
-def gated_grad_norms(cell: str, x, hidden: int, rho: float, init: str = "gaussian",
-                     seed: int = 0) -> tuple[torch.Tensor, float]:
-    """||dL/dh_t|| (T,) and the parameter-gradient norm for an untrained LSTM or GRU with
-    recurrent blocks of spectral radius ``rho``; L = v . h_T, float64, by autograd."""
-    threads = torch.get_num_threads()
-    # One thread: these are hundreds of tiny operations, and on a busy 2-core machine a second
-    # thread makes each one wait (measured 50x slower) instead of helping.
-    torch.set_num_threads(1)
-    try:
-        return _gated_grad_norms(cell, x, hidden, rho, init, seed)
-    finally:
-        torch.set_num_threads(threads)
-
-
-def _gated_grad_norms(cell, x, hidden, rho, init, seed):
+    if cell not in ("LSTM", "GRU"):
+        raise ValueError(f"cell must be 'LSTM' or 'GRU', got {cell!r}")
     torch.manual_seed(seed)
-    layer = _gated_layer(cell, x.shape[1], hidden)
+    layer = getattr(gated, cell)(input_size, hidden, dtype=torch.float64)
     scale_gated(layer, rho, init, seed)
-    layer(x.double())  # unbatched: (T, input_size)
+    return layer
+
+
+def gated_autograd_norms(layer: torch.nn.Module, x, v) -> tuple[torch.Tensor, float]:
+    """||dL/dh_t|| (T,) and the norm of dL/d(parameters) for L = v . h_T, by autograd through
+    a layer that keeps its states (x: (T, input_size), unbatched)."""
+    layer(x)
     states = layer.hidden_states[-1]
-    v = readout(hidden, seed)
-    loss = (states[-1].reshape(-1) * v).sum()
+    loss = states[-1].reshape(-1) @ v
     params = list(layer.parameters())
     grads = torch.autograd.grad(loss, list(states) + params, allow_unused=True)
-    norms = torch.stack([g.norm() if g is not None else torch.zeros((), dtype=torch.float64)
+    norms = torch.stack([g.norm() if g is not None else torch.zeros((), dtype=x.dtype)
                          for g in grads[:len(states)]])
     param_norm = math.sqrt(sum(float(g.norm()) ** 2 for g in grads[len(states):]
                                if g is not None))
     return norms.detach(), param_norm
+
+
+def _sigmoid(z):
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def gated_log_grad_norms(layer: torch.nn.Module, x, v) -> LogGrads:
+    """The fast path for an LSTM or GRU layer (torch's gate order and parameter names):
+    ||dL/dh_t|| for L = v . h_T by a hand-written backward pass in NumPy float64, the backward
+    vectors kept as (unit vector, log length) as in ``log_grad_norms``. Agrees with
+    ``gated_autograd_norms`` (see tests/test_gradients.py)."""
+    lstm = layer.weight_hh_l0.shape[0] == 4 * layer.weight_hh_l0.shape[1]
+    W_ih, W_hh, b_ih, b_hh = (getattr(layer, name).detach().double().numpy() for name in
+                              ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0"))
+    X = x.detach().double().numpy()
+    T, H = X.shape[0], W_hh.shape[1]
+    GX = X @ W_ih.T + b_ih  # (T, k*H): input parts of every gate, all steps at once
+    h, c = np.zeros(H), np.zeros(H)
+    hs = np.zeros((T + 1, H))  # hs[t] = h_{t-1} for step t (0-based)
+    saved = []
+    for t in range(T):
+        hs[t] = h
+        gh = W_hh @ h + b_hh
+        if lstm:
+            z = GX[t] + gh
+            i, f, o = _sigmoid(z[:H]), _sigmoid(z[H:2 * H]), _sigmoid(z[3 * H:])
+            g = np.tanh(z[2 * H:3 * H])
+            c_prev, c = c, f * c + i * g
+            tc = np.tanh(c)
+            h = o * tc
+            saved.append((i, f, g, o, c_prev, tc))
+        else:
+            r = _sigmoid(GX[t, :H] + gh[:H])
+            u = _sigmoid(GX[t, H:2 * H] + gh[H:2 * H])  # the update gate z
+            hn = gh[2 * H:]
+            n = np.tanh(GX[t, 2 * H:] + r * hn)
+            h_prev, h = h, (1 - u) * n + u * h
+            saved.append((r, u, n, hn, h_prev))
+    hs[T] = h
+    vv = v.detach().double().numpy()
+    dh, dc = vv / np.sqrt(vv @ vv), np.zeros(H)
+    scale = math.log(np.sqrt(vv @ vv))
+    g_log = np.full(T, -math.inf)
+    grad_x = np.zeros((T, W_ih.shape[0]))  # dL/d(input part of each gate), unit-scaled
+    grad_h = np.zeros((T, W_hh.shape[0]))  # dL/d(recurrent part of each gate), unit-scaled
+    step_log = np.full(T, -math.inf)
+    zero_from = None
+    for t in range(T - 1, -1, -1):
+        n_dh = float(np.sqrt(dh @ dh))
+        g_log[t] = scale + math.log(n_dh) if n_dh > 0 else -math.inf
+        if lstm:
+            i, f, g, o, c_prev, tc = saved[t]
+            dct = dc + dh * o * (1 - tc * tc)
+            dz = np.concatenate([dct * g * i * (1 - i), dct * c_prev * f * (1 - f),
+                                 dct * i * (1 - g * g), dh * tc * o * (1 - o)])
+            grad_x[t] = grad_h[t] = dz
+            back_h, back_c = W_hh.T @ dz, dct * f
+        else:
+            r, u, n, hn, h_prev = saved[t]
+            dn_pre = dh * (1 - u) * (1 - n * n)
+            dr_pre = dn_pre * hn * r * (1 - r)
+            du_pre = dh * (h_prev - n) * u * (1 - u)
+            grad_x[t] = np.concatenate([dr_pre, du_pre, dn_pre])
+            grad_h[t] = np.concatenate([dr_pre, du_pre, dn_pre * r])
+            back_h, back_c = dh * u + W_hh.T @ grad_h[t], np.zeros(H)
+        step_log[t] = scale
+        norm = float(np.sqrt(back_h @ back_h + back_c @ back_c))
+        if norm == 0.0:
+            zero_from = t
+            break
+        dh, dc = back_h / norm, back_c / norm
+        scale += math.log(norm)
+    logs = []
+    m = float(step_log.max())
+    weights = np.exp(step_log - m)[:, None]
+    for total in ((weights * grad_h).T @ hs[:T], (weights * grad_x).T @ X,
+                  (weights * grad_x).sum(0), (weights * grad_h).sum(0)):
+        n = float(np.sqrt((total * total).sum()))
+        logs.append(m + math.log(n) if n > 0 else -math.inf)
+    log_param = _lse(*(2 * v for v in logs)) / 2
+    ln10 = math.log(10)
+    return LogGrads(g_log / ln10, log_param / ln10, 0.0, zero_from)
 
 
 @dataclass
@@ -369,10 +442,9 @@ def profile(cell: str = "RNN", T: int = 100, hidden: int = 64, rho: float = 1.0,
         if nonlinearity != "tanh":
             notes.append(f"{cell} cells have their own tanh/sigmoid units: the nonlinearity "
                          "setting applies to the vanilla RNN only")
-        norms, pnorm = gated_grad_norms(cell, x, hidden, rho, init, seed)
-        with np.errstate(divide="ignore"):
-            log_norms = np.log10(norms.numpy())
-        log_param = math.log10(pnorm) if pnorm > 0 else -math.inf
+        r = gated_log_grad_norms(gated_layer(cell, input_size, hidden, rho, init, seed), x,
+                                 readout(hidden, seed))
+        log_norms, log_param = r.log_norms, r.log_param_norm
     log_clip = 0.0
     if clip is not None and math.isfinite(log_param) and log_param > math.log10(clip):
         log_clip = math.log10(clip) - log_param

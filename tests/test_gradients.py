@@ -133,6 +133,25 @@ def test_fast_param_gradient_matches_autograd():
 
 
 @pytest.mark.parametrize("cell", ["LSTM", "GRU"])
+@pytest.mark.parametrize("init", G.INITS)
+@pytest.mark.parametrize("rho", [0.5, 1.0, 2.0])
+def test_gated_fast_path_matches_autograd(cell, init, rho):
+    layer = G.gated_layer(cell, 3, 12, rho, init, seed=1)
+    x, v = G.random_inputs(40, 3, seed=1), G.readout(12, seed=1)
+    auto, param_norm = G.gated_autograd_norms(layer, x, v)
+    fast = G.gated_log_grad_norms(layer, x, v)
+    assert torch.allclose(torch.from_numpy(10 ** fast.log_norms), auto, rtol=1e-8, atol=0)
+    assert 10 ** fast.log_param_norm == pytest.approx(param_norm, rel=1e-8)
+
+
+@pytest.mark.parametrize("cell", ["LSTM", "GRU"])
+def test_gated_extremes_stay_finite(cell):
+    for rho in (0.1, 2.0):
+        p = G.profile(cell, T=1000, hidden=64, rho=rho, init="gaussian", clip=1.0)
+        assert np.isfinite(p.log_norms).all() and np.isfinite(p.log_ratio)
+
+
+@pytest.mark.parametrize("cell", ["LSTM", "GRU"])
 def test_gated_profiles_are_finite(cell):
     p = G.profile(cell, T=60, hidden=16, rho=1.0, init="orthogonal")
     assert p.log_norms.shape == (60,) and np.isfinite(p.log_norms).all()
