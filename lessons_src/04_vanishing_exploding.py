@@ -183,7 +183,9 @@ display(Markdown(
 #   `W_hh`; for a Gaussian `W_hh` (not orthogonal) only the slope is predicted, far from `T`;
 # - **bound (σ_max)^(T−t)**: the guarantee of section 5 (vanilla RNN);
 # - **after clipping**: the same gradients once the parameter gradient is clipped to the chosen
-#   norm. Clipping multiplies every time step by the same factor.
+#   norm. Clipping multiplies every time step by the same factor;
+# - **vanilla RNN, same settings** (LSTM and GRU only): the vanilla RNN with the chosen `f`,
+#   for comparison.
 #
 # The LSTM and GRU are the course's own untrained layers (`rnnlab.gated`, lesson 05), with
 # every recurrent weight block given the chosen spectral radius and initialisation. Their
@@ -199,9 +201,10 @@ rho_sl = widgets.FloatSlider(value=1.0, min=0.1, max=2.0, step=0.05, description
 T_sl = widgets.IntSlider(value=100, min=10, max=1000, step=10, description="T",
                          continuous_update=False)
 hidden_dd = widgets.Dropdown(options=[8, 16, 32, 64, 128], value=64, description="hidden")
-clip_dd = widgets.Dropdown(options=[("no clipping", None), ("clip at 10", 10.0),
+# 0 stands for "no clipping" (a Dropdown whose value is None shows no selection).
+clip_dd = widgets.Dropdown(options=[("no clipping", 0.0), ("clip at 10", 10.0),
                                     ("clip at 1", 1.0), ("clip at 0.1", 0.1)],
-                           value=None, description="clipping")
+                           value=0.0, description="clipping")
 status1 = status_line()
 
 fig1, ax1 = figure(figsize=(7.0, 3.6))
@@ -209,19 +212,29 @@ fig1, ax1 = figure(figsize=(7.0, 3.6))
 (line_clip,) = ax1.plot([], [], color="tab:green", lw=1.5, ls="--", label="after clipping")
 (line_theory,) = ax1.plot([], [], color="black", lw=1, ls=":", label="ρ^(T−t)")
 (line_bound,) = ax1.plot([], [], color="tab:red", lw=1, ls="-.", label="bound σ_max^(T−t)")
+(line_vanilla,) = ax1.plot([], [], color="grey", lw=1, label="vanilla RNN, same settings")
 ax1.set_xlabel("time step t")
 ax1.set_ylabel("||∂L/∂h_t|| (log scale)")
 ax1.yaxis.set_major_formatter(FuncFormatter(lambda y, _pos: f"1e{y:.0f}"))
-ax1.legend(loc="best", fontsize=8)
 ax1.grid(alpha=0.3)
 
 
 @guarded(status1)
 def update_profile(_change=None):
-    clip = clip_dd.value
+    clip = clip_dd.value or None
     p = G.profile(cell_dd.value, T_sl.value, hidden_dd.value, rho_sl.value, nl_dd.value,
                   init_dd.value, clip)
     shown = np.isfinite(p.log_norms)
+    ys = [p.log_norms[shown]]
+    if cell_dd.value != "RNN":  # the vanilla RNN (with f) beside the gated cell, for comparison
+        pv = G.profile("RNN", T_sl.value, hidden_dd.value, rho_sl.value, nl_dd.value,
+                       init_dd.value)
+        ok_v = np.isfinite(pv.log_norms)
+        line_vanilla.set_data(pv.t[ok_v], pv.log_norms[ok_v])
+        line_vanilla.set_label(f"vanilla {nl_dd.value} RNN, same settings")
+        ys.append(pv.log_norms[ok_v])
+    else:
+        line_vanilla.set_data([], [])
     line_meas.set_data(p.t[shown], p.log_norms[shown])
     if clip is not None:
         line_clip.set_data(p.t[shown], p.log_clipped[shown])
@@ -235,7 +248,8 @@ def update_profile(_change=None):
         line_bound.set_data(p.t, p.log_bound)
     else:
         line_bound.set_data([], [])
-    ys = [p.log_norms[shown], p.log_clipped[shown] if clip is not None else []]
+    if clip is not None:
+        ys.append(p.log_clipped[shown])
     if p.log_theory is not None:
         ys.append(p.log_theory)
     lo, hi = float(np.min(np.concatenate(ys))), float(np.max(np.concatenate(ys)))
@@ -246,6 +260,9 @@ def update_profile(_change=None):
     ax1.set_title(f"{cell_dd.value}, ρ = {rho_sl.value:.2f}, T = {T_sl.value}: "
                   f"||∂L/∂h_1|| / ||∂L/∂h_T|| = {ratio}", fontsize=9)
     status1.value = " · ".join(p.notes)
+    drawn = [ln for ln in (line_meas, line_clip, line_theory, line_bound, line_vanilla)
+             if len(ln.get_xdata())]
+    ax1.legend(handles=drawn, loc="best", fontsize=8)
     fig1.canvas.draw_idle()
 
 
