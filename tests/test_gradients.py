@@ -165,3 +165,24 @@ def test_recurrent_matrix_spectral_radius():
         assert G.spectral_radius(W) == pytest.approx(1.7, rel=1e-10)
     with pytest.raises(ValueError, match="init must be"):
         G.recurrent_matrix(4, 1.0, "xavier")
+
+
+@pytest.mark.parametrize("cell", G.CELLS)
+def test_train_recording_records_every_step_norm(cell):
+    from rnnlab.data import adding_problem
+
+    torch.manual_seed(0)
+    gen = torch.Generator().manual_seed(0)
+    model = G.SequenceRegressor(cell, 2, 8)
+    run = G.train_recording(model, lambda s: adding_problem(4, 6, gen), steps=4, every=2,
+                            eval_data=adding_problem(10, 6, torch.Generator().manual_seed(1)))
+    assert run["heat"].shape == (3, 6) and np.isfinite(run["heat"]).all()
+    assert list(run["record_step"]) == [0, 2, 4] and len(run["loss"]) == 5
+    assert len(run["eval"]) == 3
+    # With no training step, the recorded norms are autograd's ||dL/dh_t|| for that batch.
+    x, y = adding_problem(4, 6, torch.Generator().manual_seed(5))
+    run0 = G.train_recording(model, lambda s: (x, y), steps=0)
+    loss = torch.nn.functional.mse_loss(model(x), y)
+    grads = torch.autograd.grad(loss, model.hidden_states)
+    expected = torch.log10(torch.stack([g.norm() for g in grads]).double())
+    assert np.allclose(run0["heat"][0], expected.numpy(), rtol=1e-5)
