@@ -810,8 +810,9 @@ check("l05.lstm_param_count", lstm_param_count)
 #   survives where `f ≈ 1`, and it vanished for an untrained LSTM whose gates sat at 0.5.
 # - A trained LSTM's gates are readable: input gates open at store steps, forget gates close at
 #   clear steps.
-# - Precomputing the input projections makes the loop faster; index them with `unbind`, not
-#   `xp[t]`, or the backward pass grows as T².
+# - Hoisting the input projections out of the loop speeds up the forward pass; both loops stay
+#   behind `nn.LSTM`, which runs one fused oneDNN operator on the CPU. Split the projections
+#   with `unbind`, not `xp[t]`, or the backward pass grows as T².
 #
 # **Next:** lesson 06 builds the GRU, a gated cell with one state and three blocks instead of
 # four, and races it against the LSTM on the same tasks.

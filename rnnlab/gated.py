@@ -67,11 +67,10 @@ def lstm_layer_fast(x, h, c, W_ih, W_hh, b_ih=None, b_hh=None, steps: str = "unb
 
     All input projections come from one matrix multiply; the loop does only ``h @ W_hh.T``.
     ``steps="unbind"`` splits the projections into per-step views with ``unbind``, whose
-    backward is a single stack. ``steps="index"`` takes ``xp[t]`` in the loop instead (``xp[:, t]``
-    in a batch-first layout): the
-    backward of every such slice writes a gradient as large as all of ``xp``, so backward
-    grows as seq_len squared (kept only to measure that pitfall). ``h`` and ``c`` are the
-    initial states, (batch, hidden) or (hidden,).
+    backward is a single stack. ``steps="index"`` takes ``xp[t]`` in the loop instead
+    (``xp[:, t]`` in a batch-first layout): the backward of every such slice writes a gradient
+    as large as all of ``xp``, so backward grows as seq_len squared (kept only to measure that
+    pitfall). ``h`` and ``c`` are the initial states, (batch, hidden) or (hidden,).
 
     Returns ``outputs`` (a list of seq_len tensors (batch, hidden)), ``h``, ``c``.
     """
@@ -243,9 +242,10 @@ class LSTM(_Recurrent):
 
 
 class FastLSTM(LSTM):
-    """The same LSTM (same parameters, outputs and gradients), computed faster: one matrix
-    multiply for every step's input projection, a loop over ``h @ W_hh.T`` only, and no gate
-    recording (``gates`` holds empty dicts)."""
+    """The same LSTM (same parameters, outputs and gradients) with the input projections of
+    every step in one matrix multiply before the loop, which then does ``h @ W_hh.T`` and the
+    gate arithmetic only; no gate recording (``gates`` holds empty dicts). The forward pass
+    gains the most; ``benchmarks/lstm_speed.py`` measures it against LSTM and ``nn.LSTM``."""
 
     def _layer(self, x, h, c, W_ih, W_hh, b_ih, b_hh):
         outputs, h, c = lstm_layer_fast(x, h, c, W_ih, W_hh, b_ih, b_hh)
