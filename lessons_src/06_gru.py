@@ -32,6 +32,7 @@
 # %matplotlib widget
 import time
 
+import ipywidgets as widgets
 import numpy as np
 import torch
 from IPython.display import Markdown, display
@@ -42,7 +43,15 @@ from rnnlab.data import ADDING_BASELINE_MSE, adding_problem, delay_task, one_hot
 from rnnlab.models import GRU, LSTM
 from rnnlab.quiz import Quiz
 from rnnlab.train import seed_everything
-from rnnlab.widgets import canvas_widget, figure
+from rnnlab.widgets import (
+    BadInput,
+    canvas_widget,
+    figure,
+    guarded,
+    interactive_panel,
+    status_line,
+    sweep,
+)
 
 quiz = Quiz("l06")
 gen = seed_everything(0)  # also sets one CPU thread: faster for models this small
@@ -237,7 +246,7 @@ def race(layer, seed):
                 solved = step
     n_params = sum(p.numel() for p in model.rnn.parameters())
     return {"curve": curve, "solved": solved, "final": curve[-1], "ms_per_step":
-            1e3 * train_s / budget, "params": n_params}
+            1e3 * train_s / budget, "params": n_params, "model": model}
 
 
 seeds = (0, 1)
@@ -328,6 +337,80 @@ display(Markdown(
     f"{final['LSTM']:.4f}. One task, one length, two seeds: evidence about *this* setting. "
     f"Larger studies (Chung et al., 2014; Jozefowicz et al., 2015) found neither cell better "
     f"across the board; when it matters, race both on your own task and hardware, as here."))
+
+# %% [markdown]
+# **Inside the trained GRU.** Load the seed-0 GRU's weights into the course's `GRU`, which keeps
+# its gate activations (`gates[0]["z"]`, `gates[0]["r"]`, each `(batch, T, H)`), and look at the
+# update gate on test sequences. Pick a sequence and a range of units; the top panel shows the
+# values and the two marked steps.
+
+# %%
+gru_trained = runs["GRU"][0]["model"]
+probe = GRU(2, H_add, batch_first=True)
+probe.load_state_dict(gru_trained.rnn.state_dict())
+n_show = 8
+with torch.no_grad():
+    probe_out, _ = probe(x_test[:n_show])
+    probe_diff = (probe_out - gru_trained.rnn(x_test[:n_show])[0]).abs().max().item()
+print(f"course GRU vs the trained nn.GRU: max |difference| = {probe_diff:.1e} (float32)")
+assert probe_diff < 1e-6
+z_maps, r_maps = probe.gates[0]["z"].numpy(), probe.gates[0]["r"].numpy()
+values, marks = x_test[:n_show, :, 0].numpy(), x_test[:n_show, :, 1].numpy()
+
+seq_pick = widgets.IntSlider(value=0, min=0, max=n_show - 1, description="sequence")
+unit_pick = widgets.IntRangeSlider(value=(0, 15), min=0, max=H_add - 1, description="units")
+status = status_line()
+fig_z, axes_z = figure(figsize=(6.8, 4.6), nrows=3, sharex=True)
+t_axis = np.arange(T_add)
+(value_line,) = axes_z[0].plot(t_axis, values[0], color="grey", lw=1, label="value")
+(mark_line,) = axes_z[0].plot(t_axis, marks[0], "o", color="tab:red", ms=4, label="marked")
+axes_z[0].set_ylim(-0.05, 1.1)
+axes_z[0].legend(fontsize=7, ncol=2, loc="upper right")
+gate_images = {}
+for ax_k, (name, maps, title) in zip(axes_z[1:], (("z", z_maps, "update gate z"),
+                                                   ("r", r_maps, "reset gate r")), strict=True):
+    gate_images[name] = (ax_k.imshow(maps[0, :, 0:16].T, aspect="auto", vmin=0, vmax=1,
+                                     cmap="viridis", interpolation="nearest",
+                                     extent=(-0.5, T_add - 0.5, 15.5, -0.5)), maps)
+    ax_k.set_ylabel(f"{title}\nunit", fontsize=8)
+axes_z[-1].set_xlabel("step t")
+fig_z.colorbar(gate_images["z"][0], ax=list(axes_z[1:]), shrink=0.8)
+
+
+@guarded(status)
+def show_gru_gates(_change=None):
+    k = seq_pick.value
+    lo, hi = unit_pick.value
+    if not (0 <= k < n_show and 0 <= lo <= hi < H_add):
+        raise BadInput(f"expected a sequence in 0..{n_show - 1} and units within 0..{H_add - 1}")
+    for im, maps in gate_images.values():
+        im.set_array(maps[k, :, lo:hi + 1].T)
+        im.set_extent((-0.5, T_add - 0.5, hi + 0.5, lo - 0.5))
+    value_line.set_ydata(values[k])
+    mark_line.set_ydata(np.where(marks[k] > 0, values[k], np.nan))
+    pred = gru_trained(x_test[k:k + 1]).item()
+    axes_z[0].set_title(f"sequence {k}: target {y_test[k].item():.3f}, GRU says {pred:.3f}",
+                        fontsize=9)
+    fig_z.canvas.draw_idle()
+
+
+seq_pick.observe(show_gru_gates, names="value")
+unit_pick.observe(show_gru_gates, names="value")
+show_gru_gates()
+interactive_panel([seq_pick, unit_pick], fig_z, status, title="The trained GRU's gates")
+
+# %%
+sweep([seq_pick, unit_pick])
+
+# %%
+with torch.no_grad():
+    probe(x_test)
+marked = x_test[..., 1] > 0
+z_all = probe.gates[0]["z"]
+z_marked, z_other = z_all[marked].mean(0), z_all[~marked].mean(0)
+unit = int((z_other - z_marked).argmax())
+print(f"unit {unit}: update gate {z_marked[unit]:.2f} at marked steps, {z_other[unit]:.2f} at "
+      f"the others (z = 1 keeps the old state)")
 
 # %% [markdown]
 # ## 5. Bidirectional and stacked RNNs
