@@ -348,8 +348,10 @@ display(Markdown(
     f"**{rnn_first:.0e}**. The LSTM at PyTorch's default initialisation is *not* immune: its "
     f"forget gates sit near σ(0) = 0.5 (mean **{f0:.2f}**), the belt loses about half of "
     f"itself per step, and the gradient at step 1 is **{lstm0[0]:.0e}**. With the forget "
-    f"bias at 3 the gates sit at **{f3:.2f}** and the gradient at step 1 is "
-    f"**{lstm3[0]:.0e}**: flat over the 100 steps, where the RNN's vanished."))
+    f"bias at 3 the gates sit at **{f3:.2f}**; after the first step back (from "
+    f"||dL/dh_{T_g}|| = 1 to **{lstm3[-2]:.2f}**), the gradient stays between "
+    f"**{lstm3[:-1].min():.2f}** and **{lstm3[:-1].max():.2f}** all the way to step 1: flat, "
+    f"where the RNN's vanished."))
 
 # %% [markdown]
 # **Why.** Follow the gradient along the belt: since `c_t = f_t * c_{t-1} + i_t * g_t`,
@@ -362,11 +364,13 @@ display(Markdown(
 # A vanilla RNN has no such knob: its only path multiplies `diag(tanh') W_hh` at every step,
 # and keeping that product's size near 1 in every direction at once is what lesson 04 showed
 # to be fragile. The next cell puts the two numbers side by side: the average factor by which
-# the gradient shrank per step, and the mean forget gate.
+# the gradient shrank per step (from step T-1 back to step 1), and the mean forget gate. They
+# are not equal (other paths add to the belt's), but they move together.
 
 # %%
 for label, (norms, f_mean) in list(curves.items())[1:]:
-    per_step = (norms[0] / norms[-1]) ** (1 / (T_g - 1))
+    # from step T-1 back to step 1 (the last step's gradient is v itself)
+    per_step = (norms[0] / norms[-2]) ** (1 / (T_g - 2))
     print(f"{label:<21} gradient kept per step {per_step:.3f}   mean forget gate {f_mean:.3f}")
 
 # %% [markdown]
@@ -675,7 +679,8 @@ print("nn.LSTM's operators with 'rnn' in their name:", ", ".join(fused))
 with torch.autograd.profiler.profile() as prof:
     contenders["fast loop (FastLSTM)"](x_s)[0].sum().backward()
 n_ops = sum(1 for e in prof.function_events if e.name.startswith("aten::"))
-print(f"FastLSTM: {n_ops} aten operators for {T_s} steps, about {n_ops / T_s:.0f} per step")
+print(f"FastLSTM, forward + backward: {n_ops} aten operators for {T_s} steps, about "
+      f"{n_ops / T_s:.0f} per step")
 
 # %%
 naive_f, naive_fb = timings["naive loop (LSTM)"]

@@ -203,8 +203,8 @@ check("l06.gru_cell", gru_cell)
 # an LSTM and a GRU of the same width, the same data stream, the same optimiser (Adam, lr 1e-2,
 # batches of 64) and the same budget of training steps. We record the test MSE every 25 steps,
 # the step at which it first falls below 0.01 ("solved"), the final loss, and the time per step.
-# We use PyTorch's fused `nn.LSTM` and `nn.GRU` to keep the lesson fast; sections 3 and lesson 05
-# showed that our layers compute the same functions.
+# We train PyTorch's `nn.LSTM` and `nn.GRU`, faster than our loops, to keep the lesson short;
+# section 3 and lesson 05 showed that our layers compute the same functions.
 
 # %%
 class Summer(nn.Module):
