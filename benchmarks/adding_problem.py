@@ -160,7 +160,11 @@ def main(argv=None) -> int:
     if args.merge and args.out.exists():
         old = json.loads(args.out.read_text(encoding="utf-8"))
         record["runs"] = old["runs"]
+        for r in record["runs"]:  # files from before budgets were recorded per run
+            r.setdefault("step_budget", old["settings"]["steps"])
+            r.setdefault("seconds_budget", old["settings"]["seconds"])
         record["settings"] = old["settings"]  # the first invocation's; budgets are per run
+        record["date"] = old["date"]
         record["merged"] = old.get("merged", []) + [
             f"{record['date']}: {' '.join(sys.argv[1:])}"]
     for length in args.lengths:

@@ -11,7 +11,7 @@
 #
 # **Prerequisites:** lesson 02 (the recurrence) and lesson 03 (backpropagation through time);
 # eigenvalues and singular values of a matrix, by name.
-# **Run time:** about 30 seconds on a laptop CPU (most of it training small models).
+# **Run time:** about 15 to 30 seconds on a 2-core laptop CPU (most of it training small models).
 
 # %% [markdown]
 # ## 1. The idea
@@ -578,7 +578,8 @@ assert abs(p_raw.log_ratio - ratio_clip) < 1e-9
 # `benchmarks/adding_problem.py` (run `python benchmarks/adding_problem.py --help`) trained
 # PyTorch's tanh `nn.RNN`, `nn.LSTM` and `nn.GRU` (the same functions as the course's layers,
 # faster) at `T` = 50, 100 and 200 and saved what happened. These numbers are **loaded from that
-# file, not computed in this notebook**:
+# file, not computed in this notebook**. Seconds are wall-clock time on the machine that ran the
+# script, which was busy with other work: compare steps, not seconds.
 
 # %%
 results_path = Path(G.__file__).resolve().parent.parent / "benchmarks" / "results" / \
@@ -589,6 +590,8 @@ print(f"from {results_path.name}: written {saved['date']} with torch {saved['tor
       f"{saved['cpu_count']} CPU cores; hidden {s['hidden']}, batch {s['batch']}, Adam lr "
       f"{s['lr']}, clip {s['clip']}; a run stops when held-out MSE < {s['solved']} (solved), or "
       f"at its step or time budget")
+for line in saved.get("merged", []):
+    print(f"  rerun with a larger budget: {line}")
 print("   T  model   steps  seconds   budget (steps, s)  final MSE  best MSE  outcome")
 for r in saved["runs"]:
     outcome = (f"solved at step {r['solved_at_step']}" if r["solved"]
