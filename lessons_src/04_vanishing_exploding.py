@@ -752,8 +752,9 @@ display(Markdown(
     f"loss sends exactly zero gradient to {n_zero} of the {T_add} steps, including wherever the "
     f"first marker is. The weights are shared across time, so a rule learnt from the last "
     f"{k_trunc} steps (add a marked value to a running sum in the cell state, and keep it) can "
-    f"also run over all {T_add}: the only way it can use the first marker. Truncation removes the *direct* training signal from early steps; "
-    f"a dependency that cannot be built from short pieces is lost, one that can may survive. "
+    f"also run over all {T_add}: the only way it can use the first marker. Truncation removes "
+    f"the *direct* training signal from early steps; a dependency that cannot be built from "
+    f"short pieces is lost, one that can may survive. "
     f"Lesson 05 opens the LSTM to see why its gradient path can stay open."))
 
 # %% [markdown]
