@@ -20,15 +20,15 @@
 # | 01 | [Feedforward networks, and why order matters](01_feedforward.ipynb) | build a layer from scratch and watch a fixed-window network fail on order |
 # | 02 | [The hidden-state recurrence](02_recurrence.ipynb) | build an RNN and match `nn.RNN` exactly |
 # | 03 | [Backpropagation through time](03_bptt.ipynb) | derive and run the backward pass by hand |
-# | 04 | Vanishing and exploding gradients | watch gradient norms shrink or blow up over time steps |
-# | 05 | LSTM | build the cell state and gates, and see the gradient survive |
-# | 06 | GRU | build the GRU and compare it with the LSTM on equal budgets |
+# | 04 | [Vanishing and exploding gradients](04_vanishing_exploding.ipynb) | watch gradient norms shrink or blow up over time steps |
+# | 05 | [LSTM](05_lstm.ipynb) | build the cell state and gates, and see the gradient survive |
+# | 06 | [GRU, and choosing between them](06_gru.ipynb) | build the GRU and compare it with the LSTM on equal budgets |
 # | 07 | Sequence tasks on real data | train on Python's own documentation text |
 # | 08 | Seq2seq and attention | encoder, decoder, and attention weights you can inspect |
 # | 09 | Transformers vs RNNs, measured | speed, memory and accuracy side by side |
 # | 10 | Misconceptions and a self-test | a cumulative quiz over the whole course |
 #
-# Lessons appear in this folder as they are written.
+# Lessons 07 to 10 are being written; they will appear in this folder.
 
 # %% [markdown]
 # ## Check your set-up

@@ -1,6 +1,7 @@
 """Build notebooks from the lesson sources, and student copies from the notebooks.
 
     python -m rnnlab.build notebooks   # lessons_src/NN_name.py -> notebooks/NN_name.ipynb
+    python -m rnnlab.build notebooks 02 03   # only the lessons whose names start so
     python -m rnnlab.build student     # notebooks/ -> student/, solutions replaced
     python -m rnnlab.build check       # exit 1 if a committed notebook differs from its source
 
@@ -76,10 +77,14 @@ def expected_text(src: Path) -> str:
     return notebook_text(build_notebook(src, previous))
 
 
-def build_all() -> list[Path]:
+def build_all(prefixes: list[str] | None = None) -> list[Path]:
+    """Rebuild the notebooks that differ from their sources (only those whose names start with
+    one of ``prefixes``, when given); returns the paths written."""
     NOTEBOOKS.mkdir(exist_ok=True)
     written = []
     for src in lesson_sources():
+        if prefixes and not any(src.stem.startswith(p) for p in prefixes):
+            continue
         target = target_for(src)
         text = expected_text(src)
         if not target.exists() or target.read_text(encoding="utf-8") != text:
@@ -131,7 +136,7 @@ def build_student(folder: Path = STUDENT) -> list[Path]:
 def main(argv: list[str]) -> int:
     what = argv[0] if argv else "notebooks"
     if what == "notebooks":
-        for p in build_all():
+        for p in build_all(argv[1:]):
             print(f"wrote {p.relative_to(ROOT)}")
         return 0
     if what == "student":
@@ -143,7 +148,7 @@ def main(argv: list[str]) -> int:
         for b in bad:
             print(f"{b} differs from its source: run make notebooks")
         return 1 if bad else 0
-    print("usage: python -m rnnlab.build [notebooks|student|check]", file=sys.stderr)
+    print("usage: python -m rnnlab.build [notebooks [PREFIX ...]|student|check]", file=sys.stderr)
     return 2
 
 

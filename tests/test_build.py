@@ -67,6 +67,9 @@ def test_stale_notebook_is_reported(tmp_path, monkeypatch):
     assert build.stale_notebooks() == []
     src.write_text("# %%\nx = 2\n")
     assert build.stale_notebooks() == ["nb/01_demo.ipynb"]
+    assert build.build_all(["02"]) == []          # only lessons starting with 02
+    assert build.build_all(["01"]) == [tmp_path / "nb" / "01_demo.ipynb"]
+    assert build.stale_notebooks() == []
 
 
 def test_strip_solutions_keeps_indentation():
