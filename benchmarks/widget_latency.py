@@ -92,26 +92,29 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"\nSlider change -> plot redrawn, in JupyterLab (headless Chromium), "
           f"{args.changes} changes per plot; target: median < {TARGET_MS:.0f} ms\n")
-    head = f"{'notebook':<24} {'plot':<34} {'control':<22} {'n':>3} {'median':>8} {'p90':>8} " \
-           f"{'max':>8}  target"
+    wn = max([len("notebook")] + [len(r[0]) for r in rows])
+    wp = min(40, max([len("plot")] + [len(r[1]) for r in rows]))
+    wc = min(28, max([len("control")] + [len(r[2]) for r in rows]))
+    head = (f"{'notebook':<{wn}}  {'plot':<{wp}}  {'control':<{wc}}  {'n':>3}  {'median':>7}  "
+            f"{'p90':>7}  {'max':>7}  target")
     print(head)
     print("-" * len(head))
     medians = []
     for name, title, control, ms in rows:
         ok = [v for v in ms if not math.isnan(v)]
         lost = len(ms) - len(ok)
+        row = f"{name:<{wn}}  {title[:wp]:<{wp}}  {control[:wc]:<{wc}}  {len(ok):>3}"
         if not ok:
             failed = True
-            print(f"{name:<24} {title[:34]:<34} {control[:22]:<22} {0:>3} {'no redraw':>8}")
+            print(f"{row}  {'no redraw':>7}")
             continue
         med = statistics.median(ok)
         medians.append(med)
-        verdict = "ok" if med < TARGET_MS else "SLOW"
+        verdict = "ok" if med < TARGET_MS else "over"
         if lost:
             verdict += f" ({lost} changes never redrew)"
             failed = True
-        print(f"{name:<24} {title[:34]:<34} {control[:22]:<22} {len(ok):>3} {med:>6.0f}ms "
-              f"{percentile(ok, 0.9):>6.0f}ms {max(ok):>6.0f}ms  {verdict}")
+        print(f"{row}  {med:>5.0f}ms  {percentile(ok, 0.9):>5.0f}ms  {max(ok):>5.0f}ms  {verdict}")
     if not rows:
         print("(no interactive plots found)")
     if medians:

@@ -96,13 +96,15 @@ def test_healthy_scratch_notebook_passes(lab, browser):
 
 
 def test_broken_widget_fails_naming_its_notebook(lab, browser):
-    rel = lab.add_notebook("broken_widget.ipynb", scratch(SETUP, BROKEN_PANEL, UNDISPLAYABLE))
-    report = labdriver.check_notebook(lab, browser, rel, answers={})
+    rel = lab.add_notebook("broken_widget.ipynb", scratch(SETUP, BROKEN_PANEL, UNDISPLAYABLE,
+                                                          'raise ValueError("deliberate")'))
+    report = labdriver.check_notebook(lab, browser, rel, answers={}, redraw_timeout=5)
     print(report)
     assert report.problems, "a callback that raises passed the browser checks"
     assert all(p.startswith("broken_widget.ipynb") for p in report.problems), str(report)
-    # Running it: the widget that cannot be displayed.
-    assert any("Error displaying widget" in p for p in report.run), str(report)
+    # Running it: the widget that cannot be displayed, the error output.
+    assert any("cell 3: Error displaying widget" in p for p in report.run), str(report)
+    assert any("cell 4: error output: ValueError: deliberate" in p for p in report.run), str(report)
     # Moving the slider: the plot does not redraw, the traceback reaches the log console.
     text = "\n".join(report.plots)
     assert "did not change" in text, str(report)
