@@ -404,6 +404,25 @@ _JS_WATCHED = """(panel) => {
   return {draws: c.__rnnlabDraws.slice(), inputs: panel.__rnnlabInputs.slice()};
 }"""
 
+# Installed before JupyterLab loads: the time of every kernel message that asks an ipympl canvas
+# to redraw ({"type": "draw"}, sent by draw_idle once a callback has updated the artists).
+_JS_WS_SPY = r"""(() => {
+  const Orig = window.WebSocket, decoder = new TextDecoder();
+  window.__rnnlabDrawRequests = [];
+  window.WebSocket = class extends Orig {
+    constructor(...args) {
+      super(...args);
+      this.addEventListener('message', (ev) => {
+        const d = ev.data;
+        const text = typeof d === 'string' ? d
+          : d instanceof ArrayBuffer ? decoder.decode(new Uint8Array(d)) : '';
+        if (text.includes('\\"type\\": \\"draw\\"') || text.includes('\\"type\\":\\"draw\\"'))
+          window.__rnnlabDrawRequests.push(performance.now());
+      });
+    }
+  };
+})();"""
+
 CONTROL_SELECTOR = ", ".join([
     ".widget-slider", ".widget-dropdown", ".widget-toggle-buttons", ".widget-checkbox",
     ".widget-radio", ".widget-text", ".widget-textarea", ".jupyter-widgets.widget-toggle-button",
@@ -429,6 +448,7 @@ class NotebookPage:
         self.server, self.browser, self.relpath = server, browser, relpath
         self.name = Path(relpath).name
         self.context = browser.new_context(viewport=VIEWPORT)
+        self.context.add_init_script(_JS_WS_SPY)
         self.page = self.context.new_page()
         self.console_errors: list[str] = []
         self.page.on("console", self._on_console)
@@ -779,9 +799,12 @@ class NotebookPage:
     # -- latency -----------------------------------------------------------------------------
     def redraw_latencies(self, panel, control: Control, n: int = 12) -> list[float]:
         """Milliseconds from each input event on ``control`` (one slider step, or the next
-        option) to the next draw on the panel's ipympl canvas, measured in the page."""
+        option) to the next draw on the panel's ipympl canvas, measured in the page.
+        ``self.kernel_parts`` gets, for each, the part until the kernel's redraw request
+        arrived (input sent, callback run); the rest is rendering, PNG, transfer, drawing."""
         panel.element_handle().evaluate(_JS_WATCH)
         out = []
+        self.kernel_parts: list[float] = []
         for _ in range(n):
             self.wait_canvas_stable(panel, timeout=5)
             seen = panel.evaluate(_JS_WATCHED)
@@ -795,6 +818,9 @@ class NotebookPage:
                     later = [t for t in seen["draws"][n_draws:] if t >= t_in]
                     if later:
                         out.append(later[0] - t_in)
+                        asks = [t for t in self.page.evaluate("() => window.__rnnlabDrawRequests")
+                                if t_in <= t <= later[0]]
+                        self.kernel_parts.append(asks[0] - t_in if asks else float("nan"))
                         break
                 if time.monotonic() > deadline:
                     out.append(float("nan"))
@@ -859,7 +885,7 @@ def check_notebook(server: LabServer, browser, relpath: str,
 
     try:
         page.open()
-        report.timings["open"] = time.monotonic() - t0
+        done("open")
         report.seconds = page.run_all()
         page.wait_widgets()
         if screenshot is not None:
