@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import os
 
-import labdriver
 import pytest
+
+from . import labdriver
 
 OUTPUT = labdriver.ROOT / "test-output" / "browser"
 

@@ -9,8 +9,9 @@ notebook goes to test-output/browser/<notebook>.png.
 
 from __future__ import annotations
 
-import labdriver
 import pytest
+
+from . import labdriver
 
 NOTEBOOKS = [p.name for p in labdriver.notebooks()]
 
