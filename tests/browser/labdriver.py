@@ -13,6 +13,7 @@ Used by the browser tests (``tests/browser``) and by ``benchmarks/widget_latency
 
 from __future__ import annotations
 
+import atexit
 import html
 import json
 import os
@@ -74,6 +75,17 @@ def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def _die_with_parent() -> None:
+    """In the server's process (Linux): SIGTERM when the process that started it dies, so a
+    killed test run leaves no server behind (the server then shuts down its kernels)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
 
 
 def _write_json(path: Path, data: dict) -> None:
@@ -148,8 +160,11 @@ class LabServer:
         if hasattr(os, "geteuid") and os.geteuid() == 0:  # containers and CI run as root
             cmd.append("--allow-root")
         self._log = open(self.log_path, "w", encoding="utf-8")  # noqa: SIM115
-        self.proc = subprocess.Popen(cmd, cwd=self.root, env=env, stdout=self._log,
-                                     stderr=subprocess.STDOUT, start_new_session=True)
+        self.proc = subprocess.Popen(
+            cmd, cwd=self.root, env=env, stdout=self._log, stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None)
+        atexit.register(self.stop)
         deadline = time.monotonic() + timeout
         while True:
             if self.proc.poll() is not None:
