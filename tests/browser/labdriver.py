@@ -318,10 +318,13 @@ class QuizAnswer:
         return self.accept[0]
 
 
-def quiz_answers(folder: Path = QUIZZES) -> dict[str, QuizAnswer]:
-    """Every question of the course, keyed by its prompt as the browser shows it."""
+def quiz_answers(folder: Path = QUIZZES, notebook: str = "") -> dict[str, QuizAnswer]:
+    """Every question of the course, keyed by its prompt as the browser shows it. Where two
+    lessons share a prompt, the notebook's own lesson (``NN_name.ipynb`` -> ``lNN.toml``) wins."""
     out: dict[str, QuizAnswer] = {}
-    for path in sorted(folder.glob("*.toml")):
+    m = re.match(r"(\d+)_", Path(notebook).name)
+    own = f"l{m[1]}.toml" if m else ""
+    for path in sorted(folder.glob("*.toml"), key=lambda p: (p.name == own, p.name)):
         data = tomllib.loads(path.read_text(encoding="utf-8"))
         for entry in data.get("question", []):
             q = QuizAnswer.from_entry(entry)
@@ -888,7 +891,7 @@ def check_notebook(server: LabServer, browser, relpath: str,
     page = NotebookPage(server, browser, relpath)
     page.redraw_timeout = redraw_timeout
     report = Report(page.name)
-    answers = quiz_answers() if answers is None else answers
+    answers = quiz_answers(notebook=page.name) if answers is None else answers
     stage = report.run
     t0 = time.monotonic()
 
