@@ -20,10 +20,9 @@ Names mirror the maths: ``W_ih`` (4*hidden, input), ``W_hh`` (4*hidden, hidden),
 
 from __future__ import annotations
 
-import math
-
 import torch
-from torch import nn
+
+from rnnlab.layers import RecurrentLayers
 
 __all__ = ["LSTM", "GRU", "FastLSTM", "lstm_cell", "gru_cell", "lstm_layer_fast"]
 
@@ -95,56 +94,12 @@ def lstm_layer_fast(x, h, c, W_ih, W_hh, b_ih=None, b_hh=None, steps: str = "unb
     return outputs, h, c
 
 
-class _Recurrent(nn.Module):
-    """Parameters, shape checks and layout handling shared by LSTM and GRU."""
+class _Recurrent(RecurrentLayers):
+    """Shape checks and layout handling shared by LSTM and GRU (parameters: RecurrentLayers)."""
 
-    gate_blocks = 1  # rows of W_ih per hidden unit: 4 for the LSTM, 3 for the GRU
-
-    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
-                 bias: bool = True, batch_first: bool = False, device=None, dtype=None):
-        super().__init__()
-        for name, value in (("input_size", input_size), ("hidden_size", hidden_size),
-                            ("num_layers", num_layers)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive int, got {value!r}")
-        self.input_size, self.hidden_size, self.num_layers = input_size, hidden_size, num_layers
-        self.bias, self.batch_first = bool(bias), bool(batch_first)
-        rows = self.gate_blocks * hidden_size
-        kw = {"device": device, "dtype": dtype}
-        # Registration order matches torch, so the same seed gives the same initial weights.
-        for k in range(num_layers):
-            width = input_size if k == 0 else hidden_size
-            setattr(self, f"weight_ih_l{k}", nn.Parameter(torch.empty(rows, width, **kw)))
-            setattr(self, f"weight_hh_l{k}", nn.Parameter(torch.empty(rows, hidden_size, **kw)))
-            if self.bias:
-                setattr(self, f"bias_ih_l{k}", nn.Parameter(torch.empty(rows, **kw)))
-                setattr(self, f"bias_hh_l{k}", nn.Parameter(torch.empty(rows, **kw)))
-        self.reset_parameters()
-        self.hidden_states: list[list[torch.Tensor]] = []
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
         self.gates: list[dict[str, torch.Tensor]] = []
-
-    def reset_parameters(self) -> None:
-        """torch's initialisation: every parameter uniform in +-1/sqrt(hidden_size)."""
-        bound = 1.0 / math.sqrt(self.hidden_size)
-        for p in self.parameters():
-            nn.init.uniform_(p, -bound, bound)
-
-    def layer_params(self, k: int):
-        """``(W_ih, W_hh, b_ih, b_hh)`` of layer k (the biases are None without bias)."""
-        W_ih, W_hh = getattr(self, f"weight_ih_l{k}"), getattr(self, f"weight_hh_l{k}")
-        if not self.bias:
-            return W_ih, W_hh, None, None
-        return W_ih, W_hh, getattr(self, f"bias_ih_l{k}"), getattr(self, f"bias_hh_l{k}")
-
-    def extra_repr(self) -> str:
-        s = f"{self.input_size}, {self.hidden_size}"
-        if self.num_layers != 1:
-            s += f", num_layers={self.num_layers}"
-        if not self.bias:
-            s += ", bias=False"
-        if self.batch_first:
-            s += ", batch_first=True"
-        return s
 
     def _time_major(self, x) -> torch.Tensor:
         """Check ``x`` and return it as (seq_len, batch, input), or (seq_len, input) unbatched."""

@@ -10,10 +10,9 @@ Shapes use ``T`` = seq_len, ``B`` = batch, ``H`` = hidden_size, ``L`` = num_laye
 
 from __future__ import annotations
 
-import math
-
 import torch
-from torch import nn
+
+from rnnlab.layers import RecurrentLayers
 
 __all__ = ["RNN"]
 
@@ -22,7 +21,7 @@ def _shape(t: torch.Tensor) -> tuple[int, ...]:
     return tuple(t.shape)
 
 
-class RNN(nn.Module):
+class RNN(RecurrentLayers):
     """A multi-layer Elman RNN, written out step by step.
 
     For layer ``l`` and time step ``t``::
@@ -48,57 +47,15 @@ class RNN(nn.Module):
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
                  nonlinearity: str = "tanh", bias: bool = True, batch_first: bool = False,
                  device=None, dtype=None):
-        super().__init__()
-        for name, value in (("input_size", input_size), ("hidden_size", hidden_size),
-                            ("num_layers", num_layers)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive int, got {value!r}")
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
-        self.input_size = input_size
-        self.hidden_size = hidden_size
-        self.num_layers = num_layers
         self.nonlinearity = nonlinearity
-        self.bias = bias
-        self.batch_first = batch_first
-        self.hidden_states: list[list[torch.Tensor]] = []
-        factory = {"device": device, "dtype": dtype}
-        # Registration order matches torch (per layer: w_ih, w_hh, b_ih, b_hh), so the same seed
-        # gives the same initial weights as nn.RNN.
-        for layer in range(num_layers):
-            in_size = input_size if layer == 0 else hidden_size
-            self.register_parameter(f"weight_ih_l{layer}",
-                                    nn.Parameter(torch.empty(hidden_size, in_size, **factory)))
-            self.register_parameter(f"weight_hh_l{layer}",
-                                    nn.Parameter(torch.empty(hidden_size, hidden_size, **factory)))
-            if bias:
-                self.register_parameter(f"bias_ih_l{layer}",
-                                        nn.Parameter(torch.empty(hidden_size, **factory)))
-                self.register_parameter(f"bias_hh_l{layer}",
-                                        nn.Parameter(torch.empty(hidden_size, **factory)))
-        self.reset_parameters()
+        # Parameters in torch's order and init (RecurrentLayers), so the same seed gives the
+        # same initial weights as nn.RNN.
+        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, device, dtype)
 
-    def reset_parameters(self) -> None:
-        bound = 1.0 / math.sqrt(self.hidden_size)
-        for p in self.parameters():
-            nn.init.uniform_(p, -bound, bound)
-
-    def extra_repr(self) -> str:
-        s = f"{self.input_size}, {self.hidden_size}"
-        if self.num_layers != 1:
-            s += f", num_layers={self.num_layers}"
-        if self.nonlinearity != "tanh":
-            s += f", nonlinearity={self.nonlinearity!r}"
-        if not self.bias:
-            s += ", bias=False"
-        if self.batch_first:
-            s += ", batch_first=True"
-        return s
-
-    def layer_parameters(self, layer: int):
-        """(weight_ih, weight_hh, bias_ih, bias_hh) of one layer; biases are None without bias."""
-        get = lambda name: getattr(self, f"{name}_l{layer}", None)  # noqa: E731
-        return get("weight_ih"), get("weight_hh"), get("bias_ih"), get("bias_hh")
+    def _repr_options(self) -> list[str]:
+        return [f"nonlinearity={self.nonlinearity!r}"] if self.nonlinearity != "tanh" else []
 
     def _check(self, input, hx):
         """Raise ValueError, saying what was expected, for input this layer cannot take."""
@@ -165,7 +122,7 @@ class RNN(nn.Module):
         self.hidden_states = []
         last_states = []
         for layer in range(self.num_layers):
-            w_ih, w_hh, b_ih, b_hh = self.layer_parameters(layer)
+            w_ih, w_hh, b_ih, b_hh = self.layer_params(layer)
             # The input-to-hidden part has no recurrence: one product for all time steps.
             from_input = seq @ w_ih.T
             if b_ih is not None:
