@@ -48,6 +48,7 @@ from rnnlab.quiz import Quiz
 from rnnlab.train import seed_everything
 from rnnlab.widgets import (
     BadInput,
+    GateHeatmaps,
     canvas_widget,
     figure,
     guarded,
@@ -464,15 +465,9 @@ y_np = y_rf_test[:n_show, :, 0].numpy()
 (pred_line,) = axes[0].plot(t_axis, pred_rf[0], color="tab:blue", label="prediction")
 axes[0].set_ylim(-1.15, 1.15)
 axes[0].legend(fontsize=7, ncol=4, loc="lower left")
-images = {}
-for ax_k, (name, title) in zip(axes[1:], (("f", "forget gate f"), ("i", "input gate i"),
-                                          ("o", "output gate o")), strict=True):
-    images[name] = ax_k.imshow(gate_maps[name][0].T, aspect="auto", vmin=0, vmax=1,
-                               cmap="viridis", interpolation="nearest",
-                               extent=(-0.5, T_rf - 0.5, H_rf - 0.5, -0.5))
-    ax_k.set_ylabel(f"{title}\nunit", fontsize=8)
-axes[-1].set_xlabel("step t")
-fig.colorbar(images["o"], ax=list(axes[1:]), shrink=0.8)
+heatmaps = GateHeatmaps(axes[1:], [("forget gate f", gate_maps["f"]),
+                                    ("input gate i", gate_maps["i"]),
+                                    ("output gate o", gate_maps["o"])], units=(0, H_rf - 1))
 
 
 @guarded(status)
@@ -481,9 +476,7 @@ def show_gates(_change=None):
     lo, hi = unit_pick.value
     if not (0 <= k < n_show and 0 <= lo <= hi < H_rf):
         raise BadInput(f"expected a sequence in 0..{n_show - 1} and units within 0..{H_rf - 1}")
-    for name, im in images.items():
-        im.set_array(gate_maps[name][k, :, lo:hi + 1].T)
-        im.set_extent((-0.5, T_rf - 0.5, hi + 0.5, lo - 0.5))
+    heatmaps.show(k, lo, hi)
     store_line.set_ydata(x_np[k, :, 1])
     clear_line.set_ydata(-x_np[k, :, 2])
     target_line.set_ydata(y_np[k])

@@ -45,6 +45,7 @@ from rnnlab.quiz import Quiz
 from rnnlab.train import seed_everything
 from rnnlab.widgets import (
     BadInput,
+    GateHeatmaps,
     canvas_widget,
     figure,
     guarded,
@@ -366,15 +367,8 @@ t_axis = np.arange(T_add)
 (mark_line,) = axes_z[0].plot(t_axis, marks[0], "o", color="tab:red", ms=4, label="marked")
 axes_z[0].set_ylim(-0.05, 1.1)
 axes_z[0].legend(fontsize=7, ncol=2, loc="upper right")
-gate_images = {}
-for ax_k, (name, maps, title) in zip(axes_z[1:], (("z", z_maps, "update gate z"),
-                                                   ("r", r_maps, "reset gate r")), strict=True):
-    gate_images[name] = (ax_k.imshow(maps[0, :, 0:16].T, aspect="auto", vmin=0, vmax=1,
-                                     cmap="viridis", interpolation="nearest",
-                                     extent=(-0.5, T_add - 0.5, 15.5, -0.5)), maps)
-    ax_k.set_ylabel(f"{title}\nunit", fontsize=8)
-axes_z[-1].set_xlabel("step t")
-fig_z.colorbar(gate_images["z"][0], ax=list(axes_z[1:]), shrink=0.8)
+heatmaps = GateHeatmaps(axes_z[1:], [("update gate z", z_maps), ("reset gate r", r_maps)],
+                        units=(0, 15))
 
 
 @guarded(status)
@@ -383,9 +377,7 @@ def show_gru_gates(_change=None):
     lo, hi = unit_pick.value
     if not (0 <= k < n_show and 0 <= lo <= hi < H_add):
         raise BadInput(f"expected a sequence in 0..{n_show - 1} and units within 0..{H_add - 1}")
-    for im, maps in gate_images.values():
-        im.set_array(maps[k, :, lo:hi + 1].T)
-        im.set_extent((-0.5, T_add - 0.5, hi + 0.5, lo - 0.5))
+    heatmaps.show(k, lo, hi)
     value_line.set_ydata(values[k])
     mark_line.set_ydata(np.where(marks[k] > 0, values[k], np.nan))
     pred = gru_trained(x_test[k:k + 1]).item()

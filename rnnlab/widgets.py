@@ -163,6 +163,33 @@ def redraw(fig) -> None:
     fig.canvas.draw_idle()
 
 
+class GateHeatmaps:
+    """Gate activations as heatmaps, one axis per gate: units down, time steps across, coloured
+    from 0 (closed) to 1 (open) on one shared colour bar.
+
+    ``gates`` is a list of ``(title, maps)`` with ``maps`` of shape (sequences, steps, units);
+    ``units`` is the (first, last) unit shown at the start. ``show(k, lo, hi)`` redraws every
+    heatmap in place for sequence k and units lo..hi (then call ``fig.canvas.draw_idle()``)."""
+
+    def __init__(self, axes, gates: list[tuple[str, np.ndarray]], units: tuple[int, int]):
+        self.images = []
+        lo, hi = units
+        for ax, (title, maps) in zip(axes, gates, strict=True):
+            self.steps = maps.shape[1]
+            im = ax.imshow(maps[0, :, lo:hi + 1].T, aspect="auto", vmin=0, vmax=1,
+                           cmap="viridis", interpolation="nearest",
+                           extent=(-0.5, self.steps - 0.5, hi + 0.5, lo - 0.5))
+            ax.set_ylabel(f"{title}\nunit", fontsize=8)
+            self.images.append((im, maps))
+        axes[-1].set_xlabel("step t")
+        axes[-1].figure.colorbar(self.images[-1][0], ax=list(axes), shrink=0.8)
+
+    def show(self, k: int, lo: int, hi: int) -> None:
+        for im, maps in self.images:
+            im.set_array(maps[k, :, lo:hi + 1].T)
+            im.set_extent((-0.5, self.steps - 0.5, hi + 0.5, lo - 0.5))
+
+
 def interactive_panel(controls: list[widgets.Widget], fig, status: widgets.HTML | None = None,
                       title: str = "") -> widgets.VBox:
     """The standard layout of an interactive plot: title, controls, the canvas, a status line.

@@ -141,3 +141,21 @@ def test_nbval_fails_when_a_widget_callback_raises(tmp_path, kind):
     result = run_nbval(tmp_path, CELLS_BROKEN[kind])
     assert result.returncode == 1, result.stdout[-2000:]
     assert f"broken {kind}" in result.stdout
+
+
+def test_gate_heatmaps_redraw_the_chosen_sequence_and_units():
+    import matplotlib
+    import numpy as np
+
+    matplotlib.use("agg")
+    fig, axes = rw.figure(nrows=2)
+    rng = np.random.default_rng(0)
+    f, i = rng.random((3, 5, 4)), rng.random((3, 5, 4))
+    maps = rw.GateHeatmaps(axes, [("forget gate f", f), ("input gate i", i)], units=(0, 3))
+    assert [ax.get_ylabel() for ax in axes] == ["forget gate f\nunit", "input gate i\nunit"]
+    maps.show(2, 1, 2)
+    (im_f, _), (im_i, _) = maps.images
+    assert np.array_equal(im_f.get_array(), f[2, :, 1:3].T)
+    assert np.array_equal(im_i.get_array(), i[2, :, 1:3].T)
+    assert im_f.get_extent() == [-0.5, 4.5, 2.5, 0.5]
+    assert len(fig.axes) == 3   # the two heatmaps and one shared colour bar
