@@ -46,6 +46,7 @@ class Exercise:
 class CheckResult:
     passed: bool
     message: str
+    ran: bool = True   # False when nothing was tried: not implemented yet, or no such exercise
 
     def __bool__(self) -> bool:
         return self.passed
@@ -120,8 +121,9 @@ def compare(expected, got, atol: float, rtol: float, path: str = "output") -> st
                 err = (got - expected).abs().nan_to_num(nan=0.0, posinf=math.inf)
                 flat = int(err.argmax())
                 idx = tuple(int(i) for i in torch.unravel_index(torch.tensor(flat), err.shape))
-                return (f"wrong values in {path}: max abs error {err.max().item():.3g} at index "
+                line = (f"wrong values in {path}: max abs error {err.max().item():.3g} at index "
                         f"{idx} (expected {expected[idx].item():.6g}, got {got[idx].item():.6g})")
+                return line + _precision_hint(got, expected)
             return None
         if not torch.equal(got, expected):
             idx = tuple(int(i) for i in (got != expected).nonzero()[0])
@@ -147,12 +149,26 @@ def compare(expected, got, atol: float, rtol: float, path: str = "output") -> st
     return None if got == expected else f"{path}: expected {expected!r}, got {got!r}"
 
 
+def _precision_hint(got: torch.Tensor, expected: torch.Tensor) -> str:
+    """A hint when a float64 answer is off by float32 rounding only: part of the computation ran
+    in float32 (a tensor made without ``dtype=``, or a ``.float()``)."""
+    if expected.dtype != torch.float64:
+        return ""
+    scale = expected.abs().max().item() + 1e-300
+    rel = (got - expected).abs().max().item() / scale
+    if 1e-9 < rel < 1e-5 and math.isfinite(rel):
+        return (": an error this small is float32 rounding (float32 keeps about 7 digits); did "
+                "part of your computation run in float32, e.g. a tensor made without "
+                "dtype=torch.float64?")
+    return ""
+
+
 def run_check(exercise: Exercise, fn) -> CheckResult:
     """Check ``fn`` against ``exercise``; never raises."""
     name = getattr(fn, "__name__", "your function")
     if not callable(fn):
         return CheckResult(False, f"✘ {exercise.name}: expected a function, "
-                                  f"got {type(fn).__name__}.")
+                                  f"got {type(fn).__name__}.", ran=False)
     gen = torch.Generator().manual_seed(exercise.seed)
     worst = 0.0
     for trial in range(exercise.trials):
@@ -162,7 +178,9 @@ def run_check(exercise: Exercise, fn) -> CheckResult:
             got = fn(*_clone(args))
         except NotImplementedError:
             return CheckResult(False, f"✘ {exercise.name}: not implemented yet: `{name}` raises "
-                                      f"NotImplementedError. Replace that line with your code.")
+                                      f"NotImplementedError. Replace that line with your code "
+                                      f"(stuck? solution(\"{exercise.name}\") shows one).",
+                               ran=False)
         except Exception as err:  # the learner's bug, reported in one line
             return CheckResult(False, f"✘ {exercise.name}: `{name}` raised "
                                       f"{type(err).__name__}: {err}{_learner_line(err)} "
@@ -205,9 +223,13 @@ def check(name: str, fn) -> CheckResult:
     """Check a learner's function against exercise ``name``; prints and returns one line."""
     exercise = find_exercise(name)
     if isinstance(exercise, str):
-        result = CheckResult(False, exercise)
+        result = CheckResult(False, exercise, ran=False)
     else:
         result = run_check(exercise, fn)
+        if result.ran:
+            from rnnlab import progress
+
+            progress.record_check(exercise.name, result.passed)
     print(result.message)
     return result
 

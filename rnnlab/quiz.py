@@ -6,7 +6,7 @@ A lesson does::
     quiz = Quiz("l01")
     quiz.show("order-bag")      # a widget with a Check button in JupyterLab
     quiz.answer("order-bag", "b")   # the same check from code; returns the feedback line
-    quiz.score()                 # what has been answered so far in this kernel
+    quiz.score()                 # what has been answered so far (saved across sessions)
 
 Answers are kept in the file, not in the cell the learner reads. Where no widget front end is
 present (nbval, a terminal, a static HTML page) the question prints as text, options included,
@@ -33,11 +33,10 @@ from importlib import resources
 import ipywidgets as widgets
 from IPython.display import display
 
+from rnnlab import progress
+
 QUESTION_TYPES = ("single", "multiple", "numeric", "text")
 LETTERS = "abcdefghijklmnopqrstuvwxyz"
-
-# Answers given in this kernel: {(lesson, question id): correct?}; the latest answer wins.
-_ANSWERS: dict[tuple[str, str], bool] = {}
 
 
 class QuizError(ValueError):
@@ -160,14 +159,38 @@ def _norm_text(s: str) -> str:
     return re.sub(r"\s+", " ", s.strip().lower())
 
 
+def _one_letter(response, n_options: int) -> str | None:
+    """The option letter in ``"b"``, ``" B "`` or ``"(b)"``; None for anything else ("", "bc")."""
+    if not isinstance(response, str):
+        return None
+    m = re.fullmatch(r"\s*\(?\s*([a-z])\s*\)?\s*", response.lower())
+    return m.group(1) if m and m.group(1) in LETTERS[:n_options] else None
+
+
+_THOUSANDS = re.compile(r"[+-]?\d{1,3}(?:([,_ \u202f])\d{3})(?:\1\d{3})*(?:\.\d*)?")
+
+
+def _parse_number(text: str) -> float | None:
+    """A number typed as text: ``0.5``, ``1e-3``, and thousands written ``19,200``, ``19 200`` or
+    ``19_200``. None when it is not a number."""
+    t = text.strip()
+    if _THOUSANDS.fullmatch(t):
+        t = re.sub(r"[,_ \u202f]", "", t)
+    try:
+        return float(t)
+    except ValueError:
+        return None
+
+
 def grade(q: Question, response) -> tuple[bool | None, str]:
     """Grade one response. Returns (correct, message); correct is None when the response is not
     of the expected form, and the message then says what was expected."""
     if q.type == "single":
-        if not isinstance(response, str) or _norm_text(response) not in LETTERS[: len(q.options)]:
+        letter = _one_letter(response, len(q.options))
+        if letter is None:
             valid = ", ".join(LETTERS[: len(q.options)])
             return None, f"Expected one option letter ({valid}), got {response!r}."
-        opt = q.options[LETTERS.index(_norm_text(response))]
+        opt = q.options[LETTERS.index(letter)]
         if opt.correct:
             return True, f"Correct. {opt.feedback} {q.explanation}"
         return False, f"Not quite. {opt.feedback}"
@@ -194,9 +217,8 @@ def grade(q: Question, response) -> tuple[bool | None, str]:
     if q.type == "numeric":
         value = response
         if isinstance(value, str):
-            try:
-                value = float(value.strip())
-            except ValueError:
+            value = _parse_number(value)
+            if value is None:
                 return None, f"Expected a number for question {q.id!r}, got the text {response!r}."
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             try:  # a 0-d tensor or numpy scalar
@@ -250,7 +272,17 @@ class QuizPanel(widgets.VBox):
         return self.input.value
 
     def _on_check(self, _button=None):
-        correct, message = self._quiz.answer(self._q.id, self.response(), quiet=True)
+        response = self.response()
+        if response is None or response == set() or (isinstance(response, str)
+                                                      and not response.strip()):
+            correct, message = None, {
+                "single": "Choose an option, then press Check.",
+                "multiple": "Tick every option that applies, then press Check.",
+                "numeric": "Type a number, then press Check.",
+                "text": "Type your answer, then press Check.",
+            }[self._q.type]
+        else:
+            correct, message = self._quiz.answer(self._q.id, response, quiet=True)
         colour = {True: "#1a7f37", False: "#b35900", None: "#555"}[correct]
         mark = {True: "✔", False: "✘", None: "?"}[correct]
         cls = {True: "correct", False: "wrong", None: "invalid"}[correct]
@@ -271,16 +303,25 @@ def _html(s: str) -> str:
 
 
 class Quiz:
-    """The questions of one lesson. Bad ids and bad answers print one line, never a traceback."""
+    """The questions of one lesson. Bad ids and bad answers print one line, never a traceback.
+    Answers are saved (``rnnlab.progress``), so ``score()`` still knows them after a restart."""
 
     def __init__(self, lesson: str):
         self.lesson = lesson
-        self.questions = load(lesson)
+        try:
+            self.questions = load(lesson) if isinstance(lesson, str) else None
+        except QuizError as err:
+            self.questions = None
+            print(f"✘ {err}")
+        if self.questions is None:
+            if not isinstance(lesson, str):
+                print(f"✘ Quiz() takes a lesson name such as 'l01', got {lesson!r}.")
+            self.questions = {}
 
     def _get(self, qid) -> Question | None:
         q = self.questions.get(qid) if isinstance(qid, str) else None
         if q is None:
-            known = ", ".join(self.questions)
+            known = ", ".join(self.questions) or "none"
             print(f"No question {qid!r} in lesson {self.lesson}; known ids: {known}.")
         return q
 
@@ -295,31 +336,42 @@ class Quiz:
         q = self._get(qid)
         return None if q is None else QuizPanel(self, q)
 
-    def answer(self, qid: str, response, quiet: bool = False):
-        """Check an answer from code. Prints (unless quiet) and returns (correct, message);
-        correct is None when the id or the form of the answer was wrong."""
+    def answer(self, qid: str, response, quiet: bool = False) -> Answer:
+        """Check an answer from code. Prints one line (unless quiet) and returns
+        ``(correct, message)``, which a notebook does not print a second time; correct is None
+        when the id or the form of the answer was wrong."""
         q = self._get(qid)
         if q is None:
-            return None, f"No question {qid!r} in lesson {self.lesson}."
+            return Answer((None, f"No question {qid!r} in lesson {self.lesson}."))
         correct, message = grade(q, response)
         if correct is not None:
-            _ANSWERS[(self.lesson, q.id)] = correct
+            progress.record_quiz(self.lesson, q.id, correct)
         if not quiet:
             print(("✔ " if correct else "✘ " if correct is False else "? ") + message)
-        return correct, message
+        return Answer((correct, message))
 
     def score(self) -> ScoreLine:
-        """Print one line: how many of this lesson's questions are answered, and answered right.
-        Returns the line (a str that does not display itself again as the cell's output)."""
-        mine = {qid: ok for (lesson, qid), ok in _ANSWERS.items() if lesson == self.lesson}
+        """Print one line: how many of this lesson's questions are answered, and answered right,
+        over every session (progress is saved). Returns the line (a str that does not display
+        itself again as the cell's output)."""
+        saved = progress.quiz_answers(self.lesson)
+        mine = {qid: ok for qid, ok in saved.items() if qid in self.questions}
         right = sum(mine.values())
-        line = (f"Lesson {self.lesson} score so far: {right} correct of {len(mine)} answered "
-                f"({len(self.questions)} questions).")
+        line = (f"Lesson {self.lesson} score: {right} correct of {len(mine)} answered "
+                f"({len(self.questions)} questions; saved across sessions).")
         todo = [qid for qid in self.questions if not mine.get(qid)]
         if todo:
             line += " Not yet right: " + ", ".join(todo) + "."
         print(line)
         return ScoreLine(line)
+
+
+class Answer(tuple):
+    """``(correct, message)`` from ``Quiz.answer``, which has printed the message already: as a
+    cell's last expression it shows nothing more."""
+
+    def _ipython_display_(self):
+        pass
 
 
 class ScoreLine(str):

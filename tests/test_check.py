@@ -106,3 +106,24 @@ def test_every_registered_exercise_passes_its_own_reference():
         for short, ex in module.EXERCISES.items():
             assert ex.name == f"{name}.{short}"
             assert run_check(ex, ex.reference).passed, ex.name
+
+
+def test_float32_rounding_gets_a_precision_hint():
+    def dense(x, W, b):      # computed in float32, handed back as float64
+        return torch.tanh(x.float() @ W.float().T + b.float()).double()
+    strict = Exercise("t.dense", reference=reference, make_inputs=make_inputs, atol=1e-12,
+                      rtol=1e-10)
+    line = one_line(run_check(strict, dense))
+    assert "wrong values in output" in line and "float32 rounding" in line
+    assert "dtype=torch.float64" in line
+
+
+def test_a_real_error_gets_no_precision_hint():
+    line = one_line(run_check(EX, lambda x, W, b: torch.tanh(x @ W.T + b) + 1e-3))
+    assert "wrong values" in line and "float32" not in line
+
+
+def test_not_implemented_points_to_the_solution():
+    def dense(x, W, b):
+        raise NotImplementedError()
+    assert 'solution("t.dense")' in one_line(run_check(EX, dense))

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from rnnlab import progress
 from rnnlab import quiz as quizmod
 from rnnlab.quiz import Quiz, QuizError, grade, load, parse_question
 
@@ -105,9 +106,9 @@ def test_unknown_question_id_prints_one_line(capsys):
     assert correct is None
 
 
-def test_unknown_lesson_raises_quiz_error():
+def test_unknown_lesson_file_raises_quiz_error_in_load():
     with pytest.raises(QuizError, match="no quiz file"):
-        Quiz("l99")
+        load("l99")
 
 
 @pytest.mark.parametrize("broken, message", [
@@ -126,8 +127,6 @@ def test_broken_questions_are_rejected(broken, message):
 
 def test_score_remembers_answers():
     quiz = Quiz("l01")
-    for key in [k for k in quizmod._ANSWERS if k[0] == "l01"]:
-        del quizmod._ANSWERS[key]
     quiz.answer("linear-shape", "a", quiet=True)          # wrong
     quiz.answer("first-layer-count", "19200", quiet=True)  # right
     line = quiz.score()
@@ -151,6 +150,7 @@ def test_widget_check_button_gives_feedback():
     panel.input.value = None                # nothing chosen
     panel.button.click()
     assert "rnnlab-invalid" in panel.feedback.value
+    assert "Choose an option" in panel.feedback.value and "None" not in panel.feedback.value
 
 
 def test_widget_multiple_and_text_inputs():
@@ -181,3 +181,50 @@ def test_score_line_does_not_display_twice():
     line = Quiz("l01").score()
     assert isinstance(line, str) and hasattr(line, "_ipython_display_")
     assert line._ipython_display_() is None
+
+
+@pytest.mark.parametrize("response", ["bc", "", " ", "abcd", "ab", "(", "b)c", "z", "1", None, 2])
+def test_single_choice_needs_exactly_one_valid_letter(response):
+    q = load("l01")["linear-shape"]        # (b) is right
+    correct, message = grade(q, response)
+    assert correct is None, f"{response!r} was graded {correct}"
+    assert message.startswith("Expected one option letter (a, b")
+
+
+@pytest.mark.parametrize("response", ["b", "B", " b ", "(b)", "( B )"])
+def test_single_choice_letter_forms(response):
+    assert grade(load("l01")["linear-shape"], response)[0] is True
+
+
+def test_thousands_separators_are_numbers_but_decimal_commas_are_not():
+    q = load("l01")["first-layer-count"]    # 19200
+    for text in ["19,200", "19 200", "19_200", "19200", "19200.0", " 19,200 "]:
+        assert grade(q, text)[0] is True, text
+    for text in ["19,20", "1,9200", "19.200,5", "19,200,00"]:
+        assert grade(q, text)[0] is None, text
+    assert grade(q, "1,000")[0] is False    # a number, just not this one
+
+
+def test_answer_prints_once_and_shows_no_out(capsys):
+    result = Quiz("l01").answer("linear-shape", "b")
+    assert capsys.readouterr().out.count("Correct.") == 1
+    correct, message = result
+    assert correct is True and message.startswith("Correct.")
+    assert result._ipython_display_() is None   # IPython shows no Out[] for it
+
+
+def test_unknown_lesson_is_one_line_not_a_traceback(capsys):
+    quiz = Quiz("l99")
+    out = capsys.readouterr().out.strip()
+    assert out.startswith("✘") and "l99" in out and "\n" not in out
+    quiz.show("anything")
+    assert "No question 'anything'" in capsys.readouterr().out
+    assert quiz.answer("x", "a")[0] is None
+    Quiz(5)
+    assert "takes a lesson name" in capsys.readouterr().out
+
+
+def test_score_survives_a_new_quiz_object_and_lists_saved_answers():
+    Quiz("l01").answer("linear-shape", "b", quiet=True)
+    assert progress.quiz_answers("l01") == {"linear-shape": True}
+    assert "1 correct of 1 answered" in Quiz("l01").score()
