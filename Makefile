@@ -8,8 +8,12 @@ PORT   ?= 8888
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 # nbval runs every notebook on the course's own kernel (installed into the venv below).
 NBVAL  := --nbval-lax --nbval-kernel-name rnnlab --nbval-cell-timeout 300
+# The learner's own copies of the lessons (see rnnlab/workspace.py); never overwritten.
+WORK   := $(or $(RNNLAB_WORKDIR),my-notebooks)
+# Tests keep their quiz and exercise progress away from the learner's own (rnnlab/progress.py).
+TESTENV := RNNLAB_STRICT=1 RNNLAB_DATA_DIR=$(CURDIR)/test-output/progress
 
-.PHONY: setup chromium lab test unit nbval browser notebooks student benchmark latency lint clean
+.PHONY: setup chromium lab workspace update test unit nbval browser notebooks solutions student benchmark latency lint clean
 
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -32,31 +36,49 @@ chromium:
 	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	fi
 
+# For course developers: lessons_src/ -> notebooks/ (the course as handed out) and
+# rnnlab/solutions.json. Learners never need it: they work on copies (make lab).
 notebooks: $(STAMP)
 	$(PY) -m rnnlab.build notebooks
+
+# For lecturers: solutions/ (worked solutions inline) and student/ (no solution hints), both
+# built from lessons_src/, never from saved notebooks.
+solutions: $(STAMP)
+	$(PY) -m rnnlab.build solutions
 
 student: $(STAMP)
 	$(PY) -m rnnlab.build student
 
-lab: notebooks
+# The learner's copies: lessons missing from $(WORK) are copied in; none is ever overwritten.
+workspace: $(STAMP)
+	@$(PY) -m rnnlab.workspace prepare
+
+# A newer version of a lesson replaces the learner's copy, which moves to $(WORK)/previous/.
+update: $(STAMP)
+	@$(PY) -m rnnlab.workspace update
+
+lab: workspace
 	$(VENV)/bin/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.port=$(PORT) \
-	  --ServerApp.root_dir=. --LabApp.default_url=/lab/tree/notebooks/00_start_here.ipynb \
+	  --ServerApp.root_dir=$(WORK) --LabApp.default_url=/lab/tree/00_start_here.ipynb \
 	  $(ROOT_FLAG) $(LAB_ARGS)
 
-# Every test: unit tests, notebooks under nbval, and the browser tests (tests/browser). Widget callbacks that
-# raise fail the run (RNNLAB_STRICT). The committed notebooks are tested as they are: a notebook
+# Every test: unit tests, the worked-solutions version of every lesson under nbval (each
+# exercise's check is asserted there), and the browser tests, which run the learner's version
+# (notebooks/). Widget callbacks that raise fail the run (RNNLAB_STRICT). A committed notebook
 # that differs from its source fails tests/test_build.py ("run make notebooks").
 test: $(STAMP) chromium
-	RNNLAB_STRICT=1 $(PY) -m pytest tests notebooks $(NBVAL) $(PYTEST_ARGS)
+	$(PY) -m rnnlab.build solutions test-output/solutions >/dev/null
+	$(TESTENV) $(PY) -m pytest tests test-output/solutions $(NBVAL) $(PYTEST_ARGS)
 
 unit: $(STAMP)
-	RNNLAB_STRICT=1 $(PY) -m pytest tests -m "not browser" $(PYTEST_ARGS)
+	$(TESTENV) $(PY) -m pytest tests -m "not browser" $(PYTEST_ARGS)
 
 browser: $(STAMP) chromium
-	RNNLAB_STRICT=1 $(PY) -m pytest tests/browser $(PYTEST_ARGS)
+	$(TESTENV) $(PY) -m pytest tests/browser $(PYTEST_ARGS)
 
 nbval: $(STAMP)
-	RNNLAB_STRICT=1 $(PY) -m pytest notebooks $(NBVAL) $(PYTEST_ARGS)
+	$(PY) -m rnnlab.build solutions test-output/solutions >/dev/null
+	$(TESTENV) $(PY) -m pytest test-output/solutions $(NBVAL) $(PYTEST_ARGS)
 
 benchmark: $(STAMP)
 	$(PY) benchmarks/course_runtime.py
@@ -68,4 +90,4 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check rnnlab tests benchmarks lessons_src
 
 clean:
-	rm -rf student test-output build *.egg-info
+	rm -rf student solutions test-output build *.egg-info

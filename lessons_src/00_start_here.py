@@ -11,8 +11,16 @@
 # - Move every slider: the plots redraw in place.
 # - Answer the quiz cells with the **Check** button; `quiz.score()` at the end of a lesson tells
 #   you how you did.
-# - Exercises: write the function, then run the `check(...)` cell under it. The collapsed cell
-#   (click the bar on its left) holds a worked solution; try first.
+# - Exercises: each starts unsolved. Write the function where it says `# YOUR CODE HERE`, then
+#   run the `check(...)` cell under it: it says *not implemented yet* until you do, then whether
+#   your code is right and, if not, exactly what is wrong. Stuck? `solution("l01.dense_forward")`
+#   in a new cell shows a worked solution. The cells after an exercise never use your answer, so
+#   a lesson runs to the end whether or not you have solved it.
+# - Your work is yours: these notebooks are your own copies (in `my-notebooks/`), which no
+#   command overwrites. When the course gets a new version of a lesson, `make lab` says so and
+#   `make update` brings it in, keeping your copy in `my-notebooks/previous/`.
+# - Quiz answers and passed exercises are saved on your computer (not in the notebook), so they
+#   survive a restart; the table at the end of this page shows them.
 #
 # ## Lesson map
 # | # | lesson | you will |
@@ -48,3 +56,13 @@ print(f"rnnlab {rnnlab.__version__}, torch {torch.__version__}, "
 print(f"device: {pick_device()} (lessons run on the CPU; a GPU is used when present)")
 assert matplotlib.get_backend().lower().endswith("ipympl") or "widget" in matplotlib.get_backend()
 print("environment ready")
+
+# %% [markdown]
+# ## Your progress
+# Every lesson's quiz questions answered right and exercises passed, over all your sessions.
+# `progress.reset("l04")` forgets one lesson; `progress.reset()` forgets everything.
+
+# %%
+from rnnlab import progress
+
+progress.show()

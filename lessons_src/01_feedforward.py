@@ -30,7 +30,7 @@ from IPython.display import Markdown, display
 from torch import nn
 
 from rnnlab import data
-from rnnlab.check import check
+from rnnlab.check import check, solution  # noqa: F401  (solution: on request)
 from rnnlab.quiz import Quiz
 from rnnlab.train import fit, seed_everything
 from rnnlab.widgets import BadInput, figure, guarded, interactive_panel, status_line, sweep

@@ -21,7 +21,7 @@ from IPython.display import Markdown, display
 
 from rnnlab import bptt
 from rnnlab.bptt import SavedTensorMeter
-from rnnlab.check import check
+from rnnlab.check import check, solution  # noqa: F401  (solution: on request)
 from rnnlab.quiz import Quiz
 from rnnlab.train import seed_everything
 from rnnlab.widgets import canvas_widget, figure, guarded, interactive_panel, status_line, sweep
@@ -264,16 +264,18 @@ print(f"rnnlab.bptt.bptt vs autograd: max |difference| {lib_diff:.1e}")
 assert lib_diff < 1e-10
 
 # %% [markdown]
-# ### Exercise 1: the backward step of a ReLU RNN
-# Swap tanh for ReLU: `h = relu(a)`. Write `step_backward_relu(dh, h, h_prev, x_t, W_hh)`
-# returning `(dW_xh_t, dW_hh_t, db_h_t, dh_prev)` like `step_backward` above. You need
-# relu'(a) written with `h` only (PyTorch takes relu'(0) = 0).
+# ### Exercise 1: a ReLU step, back in time and down a layer
+# Swap tanh for ReLU: `h = relu(a)`. Write `step_backward_relu(dh, h, W_xh, W_hh)` returning
+# `(dh_prev, dx_t)`: the part of dL/dh_{t-1} that flows back through this step, as in
+# `step_backward`, and **dL/dx_t**, the gradient with respect to this step's *input*, which
+# `step_backward` never computed. In a stacked RNN, dx_t is what the layer below receives as its
+# dL/dh_t. You need relu'(a) written with `h` only (PyTorch takes relu'(0) = 0).
 
 # %%
-def step_backward_relu(dh, h, h_prev, x_t, W_hh):
+def step_backward_relu(dh, h, W_xh, W_hh):
     ### BEGIN SOLUTION
-    da = dh * (h > 0).to(dh.dtype)
-    return da.T @ x_t, da.T @ h_prev, da.sum(0), da @ W_hh
+    grad_pre = torch.where(h > 0, dh, torch.zeros_like(dh))   # relu'(a) = 1 where h > 0
+    return grad_pre @ W_hh, grad_pre @ W_xh
     ### END SOLUTION
 
 

@@ -40,7 +40,7 @@ from IPython.display import Markdown, display
 from torch import nn
 
 from rnnlab import gradients as G
-from rnnlab.check import check
+from rnnlab.check import check, solution  # noqa: F401  (solution: on request)
 from rnnlab.data import ADDING_BASELINE_MSE, adding_problem
 from rnnlab.gated import lstm_layer_fast
 from rnnlab.models import LSTM, RNN, FastLSTM
@@ -214,23 +214,35 @@ print(f"rnnlab.gated.LSTM vs nn.LSTM (2 layers): outputs, states and {len(result
 assert lib_diff < 1e-10
 
 # %% [markdown]
-# ### Exercise 1: the packed cell
-# Write `lstm_cell(x_t, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh)` returning `(h, c)`, with
-# torch's packed weights (gate order i, f, g, o). Try it without scrolling up; the collapsed
-# cell holds a solution.
+# ### Exercise 1: an LSTM with peepholes
+# In the LSTM above the gates see `x_t` and `h_{t-1}` but never the cell state itself.
+# *Peephole* connections (Gers and Schmidhuber, 2000) let them look at it, each through a
+# vector of per-unit weights (an elementwise product, not a matrix):
+#
+# - `i = σ(W_ii x_t + W_hi h_{t-1} + b_i + w_ci ⊙ c_{t-1})`, and `f` likewise with `w_cf`;
+# - `g` and the cell update `c_t = f ⊙ c_{t-1} + i ⊙ g` as before;
+# - `o = σ(W_io x_t + W_ho h_{t-1} + b_o + w_co ⊙ c_t)`: the output gate looks at the **new**
+#   cell state, `h_t = o ⊙ tanh(c_t)`.
+#
+# Write `lstm_peephole_cell(x_t, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh, w_ci, w_cf, w_co)`
+# returning `(h, c)`, with torch's packed weights (gate order i, f, g, o) and `w_c*` of shape
+# `(H,)`. With the three peephole vectors at zero it must equal the cell above. (PyTorch's
+# `nn.LSTM` has no peepholes; in Greff et al., 2017, "LSTM: A Search Space Odyssey", removing
+# them did not significantly hurt performance on any of their three tasks.)
 
 # %%
-def lstm_cell(x_t, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh):
+def lstm_peephole_cell(x_t, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh, w_ci, w_cf, w_co):
     ### BEGIN SOLUTION
-    z = x_t @ W_ih.T + b_ih + h_prev @ W_hh.T + b_hh
-    i, f, g, o = z.chunk(4, dim=-1)
-    c = torch.sigmoid(f) * c_prev + torch.sigmoid(i) * torch.tanh(g)
-    return torch.sigmoid(o) * torch.tanh(c), c
+    zi, zf, zg, zo = (x_t @ W_ih.T + b_ih + h_prev @ W_hh.T + b_hh).chunk(4, dim=-1)
+    keep = torch.sigmoid(zf + w_cf * c_prev)
+    write = torch.sigmoid(zi + w_ci * c_prev)
+    c_new = keep * c_prev + write * torch.tanh(zg)
+    return torch.sigmoid(zo + w_co * c_new) * torch.tanh(c_new), c_new
     ### END SOLUTION
 
 
 # %%
-check("l05.lstm_cell", lstm_cell)
+check("l05.lstm_peephole_cell", lstm_peephole_cell)
 
 # %% [markdown]
 # ## 4. Does the gradient survive?

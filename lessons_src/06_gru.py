@@ -38,7 +38,7 @@ import torch
 from IPython.display import Markdown, display
 from torch import nn
 
-from rnnlab.check import check
+from rnnlab.check import check, solution  # noqa: F401  (solution: on request)
 from rnnlab.data import ADDING_BASELINE_MSE, adding_problem, delay_task, one_hot
 from rnnlab.models import GRU, LSTM
 from rnnlab.quiz import Quiz
@@ -179,23 +179,36 @@ print(f"rnnlab GRU vs nn.GRU (2 layers): outputs, state and {len(results[0]) - 2
 assert lib_diff < 1e-10
 
 # %% [markdown]
-# ### Exercise 1: the GRU cell
-# Write `gru_cell(x_t, h_prev, W_ih, W_hh, b_ih, b_hh)` returning the new state `h`, in
-# PyTorch's form (blocks r, z, n; the reset gate scales `W_hn h + b_hn`).
+# ### Exercise 1: a GRU whose gates read only the input
+# In the GRU above, `r` and `z` depend on `h_{t-1}`, so step t cannot start before step t − 1
+# ends. **minGRU** (Feng et al., 2024, "Were RNNs All We Needed?") drops the reset gate and lets
+# the update gate and the candidate read only the input:
+#
+# - `z_t = σ(W_z x_t + b_z)`, `h̃_t = W_h x_t + b_h` (no `tanh`),
+# - `h_t = (1 − z_t) ⊙ h_{t−1} + z_t ⊙ h̃_t`.
+#
+# Mind the convention: here `z_t` is the share of the **new** value, the opposite of PyTorch's
+# `z` above, which is the share kept from `h_{t−1}`.
+# Write `min_gru(x, h0, W_z, b_z, W_h, b_h)` for `x` of shape `(T, B, D)`, `h0` `(B, H)`,
+# `W_z`, `W_h` `(H, D)`, returning every `h_t`, shape `(T, B, H)`. Because no gate looks at the
+# state, every `z_t` and `h̃_t` can be computed for all steps at once before the loop; lesson 09
+# returns to what that buys.
 
 # %%
-def gru_cell(x_t, h_prev, W_ih, W_hh, b_ih, b_hh):
+def min_gru(x, h0, W_z, b_z, W_h, b_h):
     ### BEGIN SOLUTION
-    xr, xz, xn = (x_t @ W_ih.T + b_ih).chunk(3, dim=-1)
-    hr, hz, hn = (h_prev @ W_hh.T + b_hh).chunk(3, dim=-1)
-    r, z = torch.sigmoid(xr + hr), torch.sigmoid(xz + hz)
-    n = torch.tanh(xn + r * hn)
-    return (1 - z) * n + z * h_prev
+    share_new = torch.sigmoid(x @ W_z.T + b_z)     # every step at once: no h inside
+    proposal = x @ W_h.T + b_h
+    h, states = h0, []
+    for t in range(x.shape[0]):
+        h = h + share_new[t] * (proposal[t] - h)
+        states.append(h)
+    return torch.stack(states)
     ### END SOLUTION
 
 
 # %%
-check("l06.gru_cell", gru_cell)
+check("l06.min_gru", min_gru)
 
 # %% [markdown]
 # ## 4. LSTM versus GRU: same task, same budget

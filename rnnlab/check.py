@@ -17,10 +17,13 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import json
 import math
+import os
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
+from importlib import resources
 
 import torch
 
@@ -232,6 +235,32 @@ def check(name: str, fn) -> CheckResult:
             progress.record_check(exercise.name, result.passed)
     print(result.message)
     return result
+
+
+def solution(name: str) -> None:
+    """Show the worked solution of exercise ``name`` (e.g. ``solution("l05.lstm_peephole")``).
+
+    Solutions are kept out of the learner's notebook, in ``rnnlab/solutions.json`` (built from the
+    lesson sources). ``RNNLAB_SOLUTIONS=off`` withholds them, e.g. for a class during an exam."""
+    from IPython.display import Markdown, display
+
+    if os.environ.get("RNNLAB_SOLUTIONS", "").strip().lower() in ("off", "0", "no", "false"):
+        print("Solutions are switched off here (RNNLAB_SOLUTIONS=off): ask your lecturer.")
+        return
+    exercise = find_exercise(name)
+    if isinstance(exercise, str):
+        print(exercise)
+        return
+    try:
+        table = json.loads((resources.files("rnnlab") / "solutions.json").read_text("utf-8"))
+    except (OSError, ValueError):
+        table = {}
+    code = table.get(exercise.name)
+    if code is None:
+        print(f"✘ no worked solution is stored for {exercise.name}.")
+        return
+    display(Markdown(f"One worked solution of `{exercise.name}` (yours may differ and still "
+                     f"pass):\n\n```python\n{code}```"))
 
 
 def signature_of(name: str) -> str:

@@ -1,5 +1,7 @@
-"""`make lab` serves the course on 127.0.0.1 behind a token, and stops cleanly."""
+"""`make lab` serves the course on 127.0.0.1 behind a token, stops cleanly, and never overwrites
+a notebook the learner saved."""
 
+import json
 import os
 import re
 import signal
@@ -38,10 +40,20 @@ def other_address() -> str | None:
     return None if addr.startswith("127.") else addr
 
 
-def test_make_lab_uses_loopback_and_a_token(tmp_path):
+def api(url: str, method: str = "GET", body: dict | None = None) -> dict:
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(url, data=data, method=method,
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=30) as r:
+        return json.loads(r.read())
+
+
+def test_make_lab_uses_loopback_and_a_token_and_keeps_the_learners_work(tmp_path):
     port = free_port()
+    work = tmp_path / "my-notebooks"
     env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
-           "JUPYTER_CONFIG_DIR": str(tmp_path / "config"), "BROWSER": "true"}
+           "JUPYTER_CONFIG_DIR": str(tmp_path / "config"), "BROWSER": "true",
+           "RNNLAB_WORKDIR": str(work)}
     log = open(tmp_path / "lab.log", "w+")
     proc = subprocess.Popen(["make", "-s", "lab", f"PORT={port}", "LAB_ARGS=--no-browser"],
                             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
@@ -57,8 +69,18 @@ def test_make_lab_uses_loopback_and_a_token(tmp_path):
             m = re.search(rf"http://127\.0\.0\.1:{port}/lab\S*\?token=([0-9a-f]+)", text)
             token = m.group(1) if m else None
         assert token, f"no tokenised URL in the log:\n{text[-3000:]}"
-        assert "notebooks/00_start_here.ipynb" in text   # opened on the start page
+        assert "/lab/tree/00_start_here.ipynb" in text   # opened on the start page
         base = f"http://127.0.0.1:{port}"
+        # The learner edits lesson 01 and JupyterLab saves it (its contents API, as on Ctrl-S).
+        url = f"{base}/api/contents/01_feedforward.ipynb?token={token}"
+        model = api(url + "&content=1")
+        assert model["content"]["cells"], "the server does not serve the learner's copy"
+        nb = model["content"]
+        nb["cells"].append({"cell_type": "code", "id": "learner-own-cell", "metadata": {},
+                            "execution_count": 1, "source": "my_answer = 42",
+                            "outputs": [{"output_type": "stream", "name": "stdout",
+                                         "text": "learner output\n"}]})
+        api(url, "PUT", {"type": "notebook", "format": "json", "content": nb})
         assert status(f"{base}/api/status") == 403
         assert status(f"{base}/api/status?token=wrong") == 403
         assert status(f"{base}/api/status?token={token}") == 200
@@ -80,3 +102,11 @@ def test_make_lab_uses_loopback_and_a_token(tmp_path):
     assert code in (0, 2, -signal.SIGINT, 130), f"unexpected exit status {code}"
     with socket.socket() as s:
         assert s.connect_ex(("127.0.0.1", port)) != 0, "the port is still open after stopping"
+    saved = (work / "01_feedforward.ipynb").read_text()
+    assert "learner-own-cell" in saved and "learner output" in saved
+    # make lab's preparation, run again (as every `make lab` does), keeps the edit.
+    again = subprocess.run(["make", "-s", "workspace"], cwd=ROOT, env=env, capture_output=True,
+                           text=True, timeout=300)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert (work / "01_feedforward.ipynb").read_text() == saved
+    assert "no command overwrites them" in again.stdout

@@ -1,4 +1,4 @@
-"""Lesson 03 exercises: one backward step of a ReLU RNN, and the readout's gradient.
+"""Lesson 03 exercises: where a ReLU RNN's step sends its gradient, and the readout's gradient.
 
 Row-vector convention throughout (batch rows, ``x @ W.T``), float64 inputs.
 """
@@ -8,14 +8,15 @@ import torch
 from rnnlab.check import Exercise
 
 
-def _step_backward_relu(dh, h, h_prev, x_t, W_hh):
-    """One step of BPTT for h = relu(x_t @ W_xh.T + h_prev @ W_hh.T + b_h), relu'(0) = 0.
+def _step_backward_relu(dh, h, W_xh, W_hh):
+    """Where one step of a ReLU RNN, h = relu(x_t @ W_xh.T + h_prev @ W_hh.T + b_h), sends the
+    gradient: back in time and down to its input (relu'(0) = 0, as PyTorch takes it).
 
-    dh: dL/dh (B, H), all paths; h, h_prev: (B, H); x_t: (B, D); W_hh: (H, H).
-    Returns (dW_xh_t (H, D), dW_hh_t (H, H), db_h_t (H,), dh_prev (B, H)), where dh_prev is the
-    part of dL/dh_prev that flows through this step."""
+    dh: dL/dh (B, H), all paths; h: (B, H); W_xh: (H, D); W_hh: (H, H).
+    Returns (dh_prev (B, H), dx_t (B, D)): the part of dL/dh_{t-1} that flows through this step,
+    and dL/dx_t, which a stacked layer below receives as its own dL/dh_t."""
     da = dh * (h > 0).to(dh.dtype)
-    return da.T @ x_t, da.T @ h_prev, da.sum(0), da @ W_hh
+    return da @ W_hh, da @ W_xh
 
 
 def _step_inputs(gen):
@@ -25,7 +26,7 @@ def _step_inputs(gen):
         return torch.randn(*shape, generator=gen, dtype=torch.float64)
 
     # Some units of h are exactly 0 (relu of a negative pre-activation), as in a real ReLU RNN.
-    return randn(B, H), torch.relu(randn(B, H)), torch.relu(randn(B, H)), randn(B, D), randn(H, H)
+    return randn(B, H), torch.relu(randn(B, H)), randn(H, D), randn(H, H)
 
 
 def _readout_backward(hs, ys, targets, W_hy):

@@ -1,24 +1,32 @@
-"""Lesson 06 exercises: the GRU cell in PyTorch's form, and counting a (bidirectional) GRU's
-parameters."""
+"""Lesson 06 exercises: a minimal GRU whose gates read only the input, and counting a
+(bidirectional) GRU's parameters."""
 
 import torch
 
 from rnnlab.check import Exercise
-from rnnlab.gated import gru_cell
 
 
-def _gru_cell(x_t, h_prev, W_ih, W_hh, b_ih, b_hh):
-    return gru_cell(x_t, h_prev, W_ih, W_hh, b_ih, b_hh)[0]
+def _min_gru(x, h0, W_z, b_z, W_h, b_h):
+    """minGRU (Feng et al., 2024, "Were RNNs All We Needed?"): the update gate and the candidate
+    depend on x_t only, h_t = (1 - z_t) * h_{t-1} + z_t * h~_t.
+
+    x: (T, B, D); h0: (B, H); W_z, W_h: (H, D); b_z, b_h: (H,). Returns every h_t, (T, B, H)."""
+    z = torch.sigmoid(x @ W_z.T + b_z)
+    cand = x @ W_h.T + b_h
+    out, h = [], h0
+    for t in range(x.shape[0]):
+        h = (1 - z[t]) * h + z[t] * cand[t]
+        out.append(h)
+    return torch.stack(out)
 
 
-def _cell_inputs(gen):
-    batch, n_in, hidden = (int(v) for v in torch.randint(1, 6, (3,), generator=gen))
+def _min_gru_inputs(gen):
+    T, B, D, H = (int(v) for v in torch.randint(1, 7, (4,), generator=gen))
 
     def rand(*shape):
         return torch.randn(*shape, generator=gen, dtype=torch.float64)
 
-    return (rand(batch, n_in), rand(batch, hidden), rand(3 * hidden, n_in),
-            rand(3 * hidden, hidden), rand(3 * hidden), rand(3 * hidden))
+    return rand(T, B, D), rand(B, H), rand(H, D), rand(H), rand(H, D), rand(H)
 
 
 def _gru_param_count(input_size, hidden_size, num_layers, bidirectional):
@@ -38,7 +46,7 @@ def _count_inputs(gen):
 
 
 EXERCISES = {e.name.split(".")[1]: e for e in [
-    Exercise("l06.gru_cell", reference=_gru_cell, make_inputs=_cell_inputs),
+    Exercise("l06.min_gru", reference=_min_gru, make_inputs=_min_gru_inputs),
     Exercise("l06.gru_param_count", reference=_gru_param_count, make_inputs=_count_inputs,
              trials=8),
 ]}
