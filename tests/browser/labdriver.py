@@ -354,6 +354,7 @@ _JS_CELLS = """() => {
       widgetErrors: c.querySelectorAll('.jupyter-widgets-error-widget').length,
       errorText: outs.some(o => o.innerText.includes('Error displaying widget')),
       loading: outs.some(o => o.innerText.includes('Loading widget...')),
+      text: outs.map(o => o.innerText).join('\n'),
       internal: [...c.querySelectorAll('.rnnlab-status')].map(s => s.innerText.trim())
                   .filter(t => t.includes('internal error')),
     };
@@ -619,6 +620,23 @@ class NotebookPage:
         finally:
             self.page.set_viewport_size(VIEWPORT)
 
+    # -- exercises ---------------------------------------------------------------------------
+    def exercise_problems(self) -> tuple[list[str], list[str]]:
+        """The exercises whose check cell ran in the learner's version, and a line for each one
+        whose checker did not say "not implemented yet" (an exercise must start unsolved)."""
+        names, out = [], []
+        for c in self.cells():
+            m = re.match(r"""\s*check\(\s*["'](l\d\d\.\w+)["']""", c["source"])
+            if not (c["code"] and m):
+                continue
+            names.append(m[1])
+            if f"✘ {m[1]}: not implemented yet" not in c["text"]:
+                said = _norm(c["text"])[:160] or "nothing"
+                out.append(f"{self.name} cell {c['index']}: the checker of {m[1]} should say "
+                           f"'not implemented yet' before the learner writes a line; it said "
+                           f"{said!r}")
+        return names, out
+
     # -- quizzes -----------------------------------------------------------------------------
     def quiz_panels(self):
         return self.page.locator(".rnnlab-quiz")
@@ -861,6 +879,8 @@ class Report:
 
     name: str
     run: list[str] = field(default_factory=list)  # running it: errors, widgets, kernel
+    exercises: list[str] = field(default_factory=list)  # checkers that did not say "not yet"
+    exercise_names: list[str] = field(default_factory=list)  # the check cells that ran
     quizzes: list[str] = field(default_factory=list)
     plots: list[str] = field(default_factory=list)
     n_quizzes: int = 0
@@ -872,7 +892,7 @@ class Report:
 
     @property
     def problems(self) -> list[str]:
-        return self.run + self.quizzes + self.plots
+        return self.run + self.exercises + self.quizzes + self.plots
 
     def __str__(self) -> str:
         times = ", ".join(f"{k} {v:.0f} s" for k, v in self.timings.items())
@@ -911,6 +931,7 @@ def check_notebook(server: LabServer, browser, relpath: str,
         report.run += page.problems()
         seen = set(report.run)
         done("run")
+        report.exercise_names, report.exercises = page.exercise_problems()
 
         stage = report.quizzes
         panels = page.quiz_panels()

@@ -1,13 +1,17 @@
-"""Every notebook in notebooks/, run in JupyterLab in a real browser.
+"""Every notebook in notebooks/ (the learner's version), run in JupyterLab in a real browser.
 
 For each notebook (discovered, never listed): Run All must finish with no error output, no
-"Error displaying widget" and no "Loading widget..."; every quiz panel must answer a wrong choice
+"Error displaying widget" and no "Loading widget..."; every exercise's checker must say "not
+implemented yet" (exercises start unsolved, and the rest of the lesson runs anyway); every quiz
+panel must answer a wrong choice
 with the wrong-answer feedback and the right one with the explanation; every interactive plot
 (``.rnnlab-interactive``) must redraw when each of its controls moves. A screenshot of each
 notebook goes to test-output/browser/<notebook>.png.
 """
 
 from __future__ import annotations
+
+import json
 
 import pytest
 
@@ -28,6 +32,16 @@ def report(request, lab, browser, output_dir) -> labdriver.Report:
 
 def test_runs_clean(report):
     assert not report.run, "\n".join(report.run)
+
+
+def test_exercises_start_unsolved(report):
+    lesson = "l" + report.name[:2]
+    table = json.loads((labdriver.ROOT / "rnnlab" / "solutions.json").read_text())
+    expected = sorted(n for n in table if n.startswith(lesson + "."))
+    if "run" not in report.checked:
+        pytest.skip(f"{report.name}: did not run through")
+    assert sorted(report.exercise_names) == expected, "every exercise needs its check cell"
+    assert not report.exercises, "\n".join(report.exercises)
 
 
 def test_quizzes_answer(report):
