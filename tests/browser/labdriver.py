@@ -354,7 +354,7 @@ _JS_CELLS = """() => {
       widgetErrors: c.querySelectorAll('.jupyter-widgets-error-widget').length,
       errorText: outs.some(o => o.innerText.includes('Error displaying widget')),
       loading: outs.some(o => o.innerText.includes('Loading widget...')),
-      text: outs.map(o => o.innerText).join('\n'),
+      text: outs.map(o => o.innerText).join('\\n'),
       internal: [...c.querySelectorAll('.rnnlab-status')].map(s => s.innerText.trim())
                   .filter(t => t.includes('internal error')),
     };
