@@ -13,9 +13,9 @@ After each forward pass a layer keeps, for the lessons (as ``rnnlab.models.RNN``
   (hidden,) for unbatched input (with two directions the index is ``l * 2 + d``, as in h_n).
   They are the tensors the computation went through, so
   ``torch.autograd.grad(loss, model.hidden_states[-1])`` gives dL/dh_t, every path included;
-* ``gates[l]``: a dict of detached gate activations of layer l, each (batch, seq_len, hidden)
-  or (seq_len, hidden) unbatched (LSTM: ``"i", "f", "g", "o"`` and the cell state ``"c"``;
-  GRU: ``"r", "z", "n"``).
+* ``gates[l]``: a dict of detached gate activations of layer l (same index as
+  ``hidden_states``), each (batch, seq_len, hidden) or (seq_len, hidden) unbatched (LSTM:
+  ``"i", "f", "g", "o"`` and the cell state ``"c"``; GRU: ``"r", "z", "n"``).
 
 Names mirror the maths: ``W_ih`` (4*hidden, input), ``W_hh`` (4*hidden, hidden), ``x_t``
 (batch, input), ``h_prev`` and ``c_prev`` (batch, hidden).
@@ -140,7 +140,9 @@ class FastLSTM(LSTM):
     """The same LSTM (same parameters, outputs and gradients) with the input projections of
     every step in one matrix multiply before the loop, which then does ``h @ W_hh.T`` and the
     gate arithmetic only; no gate recording (``gates`` holds empty dicts). The forward pass
-    gains the most; ``benchmarks/lstm_speed.py`` measures it against LSTM and ``nn.LSTM``."""
+    gains the most; ``benchmarks/lstm_speed.py`` measures it against LSTM and ``nn.LSTM``.
+    Tensors go through ``lstm_layer_fast``; a ``PackedSequence``, whose batch shrinks from step
+    to step, through the shared loop with the same one-multiply projection."""
 
     gate_names = ()
 
