@@ -35,6 +35,12 @@ def _shape(t: torch.Tensor) -> tuple[int, ...]:
     return tuple(t.shape)
 
 
+class NotATensorError(TypeError, AttributeError):
+    """Something else where a tensor was expected. A TypeError, and also an AttributeError,
+    which is what torch's layers raise there (they call ``.dim()`` on it), so code written
+    for either catches it."""
+
+
 class RecurrentLayers(nn.Module):
     """Base of ``rnnlab.models.RNN``, ``LSTM`` and ``GRU``: see the module docstring.
 
@@ -243,7 +249,7 @@ class RecurrentLayers(nn.Module):
                 # else fails on the indexing (TypeError).
                 single = isinstance(hx, torch.Tensor)
                 got = "a single tensor" if single else type(hx).__name__
-                raise (RuntimeError if single else TypeError)(
+                raise (RuntimeError if single else NotATensorError)(
                     f"{name}: expected hx = (h_0, c_0), a tuple of two tensors "
                     f"(num_layers * num_directions, batch, ·), got {got}")
             parts = tuple(hx)
@@ -251,8 +257,8 @@ class RecurrentLayers(nn.Module):
             parts = (hx,)
         for part, (what, n, meaning) in zip(parts, sizes, strict=True):
             if not isinstance(part, torch.Tensor):
-                raise TypeError(f"{name}: expected {what} to be a torch.Tensor, got "
-                                f"{type(part).__name__}")
+                raise NotATensorError(f"{name}: expected {what} to be a torch.Tensor, got "
+                                      f"{type(part).__name__}")
             want = lead + (n,)
             kind = "unbatched 2-D" if batch is None else "batched 3-D"
             if packed_input:
@@ -290,8 +296,8 @@ class RecurrentLayers(nn.Module):
         if packed:
             x, batch_sizes, sorted_indices, unsorted_indices = input
             if not isinstance(x, torch.Tensor):
-                raise TypeError(f"{name}: expected PackedSequence data to be a torch.Tensor, "
-                                f"got {type(x).__name__}")
+                raise NotATensorError(f"{name}: expected PackedSequence data to be a "
+                                      f"torch.Tensor, got {type(x).__name__}")
             self._check_input(x, packed=True)
             steps = [int(b) for b in batch_sizes]
             batch = steps[0]
@@ -305,8 +311,9 @@ class RecurrentLayers(nn.Module):
             steps = None
             batch = x.shape[1] if batched else None
         else:
-            raise TypeError(f"{name}: expected input to be a torch.Tensor {self._layout()} or a "
-                            f"PackedSequence, got {type(input).__name__}")
+            raise NotATensorError(f"{name}: expected input to be a torch.Tensor "
+                                  f"{self._layout()} or a PackedSequence, got "
+                                  f"{type(input).__name__}")
         state = self._initial_state(hx, x, batch, packed)
         if packed and sorted_indices is not None:
             state = tuple(s.index_select(1, sorted_indices) for s in state)

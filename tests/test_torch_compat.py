@@ -752,6 +752,8 @@ def _bad_inputs(name):
                                       else torch.zeros(2, 4))
     yield "3-D state for 2-D input", (torch.randn(5, 3), state)
     yield "float64 state", (x, (h.double(),) * 2 if name == "LSTM" else h.double())
+    yield "a list as input", ([[1.0, 2.0, 3.0]],)
+    yield "a list as hx", (x, [0.0])
     yield "packed 3-D data", (rnn_utils.PackedSequence(torch.randn(5, 2, 3),
                                                        torch.tensor([2, 2, 1])),)
     if name == "LSTM":
