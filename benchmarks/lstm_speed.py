@@ -26,9 +26,8 @@ from rnnlab.gated import LSTM, FastLSTM, lstm_layer_fast
 class IndexLSTM(FastLSTM):
     """FastLSTM with the pitfall: ``xp[t]`` inside the loop (one layer only)."""
 
-    def _layer(self, x, h, c, W_ih, W_hh, b_ih, b_hh):
-        outputs, h, c = lstm_layer_fast(x, h, c, W_ih, W_hh, b_ih, b_hh, steps="index")
-        return outputs, h, c, {}
+    def _layer(self, x, h, c, W_ih, W_hh, b_ih, b_hh, W_hr):
+        return lstm_layer_fast(x, h, c, W_ih, W_hh, b_ih, b_hh, steps="index", W_hr=W_hr)
 
 
 def seconds(fn) -> float:

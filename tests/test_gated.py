@@ -123,21 +123,23 @@ def test_index_steps_give_the_same_result():
 @pytest.mark.parametrize("cls", [LSTM, GRU, FastLSTM])
 def test_bad_input_says_what_was_expected(cls):
     m = cls(3, 5, num_layers=2)
-    with pytest.raises(ValueError, match=r"\(seq_len, batch, input\)"):
+    with pytest.raises(ValueError, match=r"\(seq_len, batch, input_size=3\)"):
         m(torch.randn(2, 3, 4, 3))
-    with pytest.raises(ValueError, match="input_size = 3"):
+    with pytest.raises(RuntimeError, match="input_size = 3"):
         m(torch.randn(7, 4, 2))
-    with pytest.raises(ValueError, match=r"\(2, 4, 5\)"):
+    with pytest.raises(RuntimeError, match=r"size \(2, 4, 5\)"):
         bad = torch.zeros(1, 4, 5)
         m(torch.randn(7, 4, 3), bad if cls is GRU else (bad, bad))
     with pytest.raises(ValueError, match="dtype torch.float32"):
         m(torch.ones(7, 4, 3, dtype=torch.long))
-    with pytest.raises(ValueError, match="positive int"):
+    with pytest.raises(ValueError, match="greater than zero"):
         cls(3, 0)
     if cls is not GRU:
-        with pytest.raises(ValueError, match=r"\(h_0, c_0\)"):
+        with pytest.raises(RuntimeError, match=r"\(h_0, c_0\)"):
             m(torch.randn(7, 4, 3), torch.zeros(2, 4, 5))
-        with pytest.raises(ValueError, match=r"c_0 of shape \(2, 4, 5\)"):
+        with pytest.raises(TypeError, match=r"\(h_0, c_0\)"):
+            m(torch.randn(7, 4, 3), 5)
+        with pytest.raises(RuntimeError, match=r"hidden\[1\] \(c_0\) size \(2, 4, 5\)"):
             m(torch.randn(7, 4, 3), (torch.zeros(2, 4, 5), torch.zeros(2, 4, 6)))
 
 

@@ -137,40 +137,51 @@ def test_hidden_states_are_replaced_each_call():
     assert len(model.hidden_states[0]) == 6
 
 
-def raises(match, fn):
-    with pytest.raises(ValueError, match=re.escape(match)):
+def raises(exc, match, fn):
+    with pytest.raises(exc, match=re.escape(match)):
         fn()
 
 
 def test_bad_input_messages_say_what_was_expected():
+    """Torch's exception classes (shape errors are RuntimeError, a wrong rank or dtype of the
+    input is ValueError), with messages that say what was expected."""
     model = RNN(3, 4, num_layers=2)
     bmodel = RNN(3, 4, num_layers=2, batch_first=True)
-    raises("expected input to be 2-D (seq_len, input_size=3) or 3-D (seq_len, batch, "
+    raises(ValueError, "expected input to be 2-D (seq_len, input_size=3) or 3-D (seq_len, batch, "
            "input_size=3), got 4-D input of shape (2, 2, 2, 3)",
            lambda: model(torch.randn(2, 2, 2, 3)))
-    raises("or 3-D (batch, seq_len, input_size=3), got 1-D input of shape (3,)",
+    raises(ValueError, "or 3-D (batch, seq_len, input_size=3), got 1-D input of shape (3,)",
            lambda: bmodel(torch.randn(3)))
-    raises("expected input.size(-1) == input_size = 3, got input of shape (5, 2, 7)",
-           lambda: model(torch.randn(5, 2, 7)))
-    raises("expected hx of shape (2, 2, 4) (num_layers, batch, hidden_size) for batched 3-D "
-           "input of shape (5, 2, 3), got hx of shape (1, 2, 4)",
+    raises(RuntimeError, "input.size(-1) must be equal to input_size = 3, got input of shape "
+           "(5, 2, 7)", lambda: model(torch.randn(5, 2, 7)))
+    raises(RuntimeError, "Expected hidden size (2, 2, 4) (num_layers * num_directions, batch, "
+           "hidden_size) for batched 3-D input, got (1, 2, 4)",
            lambda: model(torch.randn(5, 2, 3), torch.zeros(1, 2, 4)))
     # batch_first: the batch is input.shape[0]
-    raises("expected hx of shape (2, 5, 4)",
+    raises(RuntimeError, "Expected hidden size (2, 5, 4)",
            lambda: bmodel(torch.randn(5, 2, 3), torch.zeros(2, 2, 4)))
-    raises("expected hx of shape (2, 4) (num_layers, hidden_size) for unbatched 2-D input of "
-           "shape (5, 3), got hx of shape (2, 1, 4)",
-           lambda: model(torch.randn(5, 3), torch.zeros(2, 1, 4)))
-    raises("expected input of dtype torch.float32 (the parameters' dtype), got torch.float64",
-           lambda: model(torch.randn(5, 2, 3, dtype=torch.float64)))
-    raises("expected hx of dtype torch.float32 (the input's dtype), got torch.float64",
+    raises(RuntimeError, "for unbatched 2-D input, hidden should be 2-D (2, 4), got a 3-D tensor "
+           "of shape (2, 1, 4)", lambda: model(torch.randn(5, 3), torch.zeros(2, 1, 4)))
+    raises(ValueError, "expected input of dtype torch.float32 (the parameters' dtype), got "
+           "torch.float64", lambda: model(torch.randn(5, 2, 3, dtype=torch.float64)))
+    raises(RuntimeError, "expected hidden of dtype torch.float32 (the input's dtype), got "
+           "torch.float64",
            lambda: model(torch.randn(5, 2, 3), torch.zeros(2, 2, 4, dtype=torch.float64)))
-    raises("expected a sequence length of at least 1, got input of shape (0, 2, 3)",
-           lambda: model(torch.randn(0, 2, 3)))
-    raises("expected input to be a torch.Tensor, got list", lambda: model([[1.0, 2.0, 3.0]]))
+    raises(RuntimeError, "Expected sequence length to be larger than 0 in RNN, got input of shape "
+           "(0, 2, 3)", lambda: model(torch.randn(0, 2, 3)))
+    raises(TypeError, "expected input to be a torch.Tensor (seq_len, batch, input_size=3) or a "
+           "PackedSequence, got list", lambda: model([[1.0, 2.0, 3.0]]))
+    raises(TypeError, "expected hidden to be a torch.Tensor, got list",
+           lambda: model(torch.randn(5, 2, 3), [0.0]))
 
 
 def test_bad_constructor_arguments():
-    raises("nonlinearity must be 'tanh' or 'relu', got 'sigmoid'",
+    raises(ValueError, "RNN: Unknown nonlinearity 'sigmoid': expected 'tanh' or 'relu'",
            lambda: RNN(2, 3, nonlinearity="sigmoid"))
-    raises("hidden_size must be a positive int, got 0", lambda: RNN(2, 0))
+    raises(ValueError, "RNN: hidden_size must be greater than zero, got 0", lambda: RNN(2, 0))
+    raises(TypeError, "RNN: hidden_size should be of type int, got float 3.0",
+           lambda: RNN(2, 3.0))
+    raises(TypeError, "RNN: bias should be of type bool (True or False), got str 'False'",
+           lambda: RNN(2, 3, bias="False"))
+    raises(TypeError, "RNN.__init__() got an unexpected keyword argument 'hidden'",
+           lambda: RNN(2, 3, hidden=3))
