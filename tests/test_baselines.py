@@ -139,6 +139,8 @@ def test_units_and_table(split):
                                           "bz2, given the training text"]
     for r in rows:
         assert 0 < r["bpc"] < 8 and r["perplexity"] == 2 ** r["bpc"] and r["seconds"] >= 0
+    assert rows[-1]["alone_bpc"] > rows[-1]["bpc"]
+    assert 0 <= rows[2]["score_seconds"] <= rows[2]["seconds"]
 
 
 def test_bad_input():
