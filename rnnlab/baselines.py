@@ -11,6 +11,11 @@ models (add-one and interpolated Kneser-Ney n-grams) and general-purpose compres
 Bits per character (bpc) is the mean of -log2 p(next character | the characters before it) over
 a held-out text; perplexity is ``2 ** bpc``, the number of equally likely characters that would
 be as hard to guess. A loss in nats (PyTorch's cross-entropy) becomes bits by dividing by ln 2.
+
+References: R. Kneser and H. Ney, "Improved backing-off for m-gram language modeling", ICASSP
+1995. S. F. Chen and J. Goodman, "An empirical study of smoothing techniques for language
+modeling", Computer Speech and Language 13 (1999), 359-394 (interpolated, modified Kneser-Ney).
+The code here is written from those formulas.
 """
 
 from __future__ import annotations
@@ -105,10 +110,11 @@ class AddOne(CharNgram):
 
 
 def _discounts(counts) -> tuple[float, float, float]:
-    """Modified Kneser-Ney discounts (D1, D2, D3+) from the counts of counts n_r (Chen & Goodman
-    1999, eq. 26): Y = n1 / (n1 + 2 n2), D_r = r - (r + 1) Y n_{r+1} / n_r. Each is kept in
-    [0.05, r]: above zero so an unseen character always keeps some probability, at most r so
-    that no count goes negative (which would break the sum to one)."""
+    """Modified Kneser-Ney discounts (D1, D2, D3+) from the counts of counts n_r (how many
+    k-grams have count r), as Chen & Goodman (1999) estimate them:
+    Y = n1 / (n1 + 2 n2),  D_r = r - (r + 1) Y n_{r+1} / n_r.
+    Each is kept in [0.05, r]: above zero so an unseen character always keeps some probability,
+    at most r so that no count goes negative (which would break the sum to one)."""
     n = Counter(c for c in counts if c <= 4)
     y = n[1] / (n[1] + 2 * n[2]) if n[1] + 2 * n[2] else 0.5
     ds = []
@@ -119,8 +125,8 @@ def _discounts(counts) -> tuple[float, float, float]:
 
 
 class KneserNey(CharNgram):
-    """Interpolated Kneser-Ney with modified discounts (Kneser & Ney 1995; Chen & Goodman 1999,
-    "An empirical study of smoothing techniques for language modeling", section 3.6).
+    """Interpolated Kneser-Ney with modified discounts, as in Chen & Goodman (1999) after Kneser &
+    Ney (1995); see the module's references.
 
     At level k (k characters: a context h of k - 1 characters and the next one w):
 
