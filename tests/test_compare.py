@@ -1,0 +1,106 @@
+"""rnnlab.compare: every kind keeps the (ids, state) contract, parameter matching, bits per
+character against a model whose answer is known, and the budgeted training loop."""
+
+import math
+
+import pytest
+import torch
+
+from rnnlab.compare import (
+    KINDS,
+    bits_per_char,
+    build_lm,
+    count_params,
+    train_for,
+    width_for_params,
+)
+from rnnlab.text import COURSE_TEXT, Vocab, sample
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_contract_and_state_carry(kind):
+    torch.manual_seed(0)
+    model = build_lm(kind, 9, 8, n_layers=2).double().eval()
+    ids = torch.randint(0, 9, (2, 12))
+    whole, _ = model(ids, None)
+    assert whole.shape == (2, 12, 9)
+    a, state = model(ids[:, :5], None)
+    b, _ = model(ids[:, 5:], state)
+    torch.testing.assert_close(torch.cat([a, b], 1), whole, rtol=1e-9, atol=1e-11)
+    vocab = Vocab("abcdefghi")
+    assert len(sample(model.float(), vocab, "abc", 10)) == 13
+    with pytest.raises(ValueError, match=r"expected ids of shape \(batch, T\), int64"):
+        model(torch.zeros(3, dtype=torch.int64), None)
+
+
+def test_unknown_kind():
+    with pytest.raises(ValueError, match="expected kind one of lstm, gru, transformer, mingru"):
+        build_lm("mamba", 5, 8)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_width_for_params_is_nearest(kind):
+    target = 50_000
+    w = width_for_params(kind, 60, target)
+    n = count_params(build_lm(kind, 60, w))
+    for other in (w - 4, w + 4):
+        if other > 0:
+            assert abs(count_params(build_lm(kind, 60, other)) - target) >= abs(n - target)
+    assert abs(n - target) / target < 0.1
+
+
+def test_bits_per_char_of_uniform_and_perfect_models():
+    torch.manual_seed(0)
+    model = build_lm("gru", 5, 8)
+    with torch.no_grad():
+        model.head.weight.zero_()
+        model.head.bias.zero_()
+    ids = torch.randint(0, 5, (401,))
+    assert math.isclose(bits_per_char(model, ids, context=16, batch=4), math.log2(5),
+                        rel_tol=1e-6)
+
+    class Next(torch.nn.Module):              # knows the cycle 0 1 2 3 4 0 ...: ~0 bits
+        def __init__(self):
+            super().__init__()
+            self.w = torch.nn.Parameter(torch.zeros(1))
+
+        def forward(self, x, state):
+            return 50.0 * torch.nn.functional.one_hot((x + 1) % 5, 5).float(), state
+
+    cycle = torch.arange(400) % 5
+    assert bits_per_char(Next(), cycle, context=7, batch=3) < 1e-6
+    with pytest.raises(ValueError, match="more than batch=16 ids"):
+        bits_per_char(model, ids[:10])
+
+
+def test_carry_matches_one_long_window():
+    torch.manual_seed(0)
+    model = build_lm("lstm", 5, 8).double()
+    ids = torch.randint(0, 5, (201,))
+    long = bits_per_char(model, ids, context=100, batch=2)
+    carried = bits_per_char(model, ids, context=7, batch=2, carry=True)
+    assert math.isclose(long, carried, rel_tol=1e-9)
+    assert not math.isclose(long, bits_per_char(model, ids, context=7, batch=2), rel_tol=1e-6)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_train_for_learns_and_stops(kind):
+    torch.manual_seed(0)
+    vocab = Vocab(COURSE_TEXT)
+    ids = vocab.encode(COURSE_TEXT)
+    model = build_lm(kind, len(vocab), 16, n_layers=1)
+    before = bits_per_char(model, ids, context=32, batch=4)
+    hist = train_for(model, ids, seconds=60, batch=8, seq_len=32, lr=1e-2, max_steps=40,
+                     eval_fn=lambda m: bits_per_char(m, ids, context=32, batch=4),
+                     eval_every=1e9, gen=torch.Generator().manual_seed(0))
+    assert hist["step"] == [0, 40] and hist["eval"][0] == before
+    assert hist["eval"][-1] < before - 0.5
+    assert hist["seconds"][-1] > 0 and not model.training
