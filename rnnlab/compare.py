@@ -28,7 +28,7 @@ from rnnlab.text import random_windows
 from rnnlab.transformer import TransformerLM
 
 __all__ = ["KINDS", "RecurrentLM", "build_lm", "count_params", "width_for_params",
-           "bits_per_char", "train_for"]
+           "bits_per_char", "train_for", "crossings"]
 
 KINDS = ("lstm", "gru", "transformer", "mingru")
 
@@ -175,3 +175,27 @@ def train_for(model: nn.Module, train_ids: torch.Tensor, seconds: float, batch: 
         record()
     model.eval()
     return history
+
+
+def crossings(xs, a, b) -> list[dict]:
+    """Where curve ``a`` crosses curve ``b``, both measured at the increasing points ``xs``.
+
+    For each interval where ``a - b`` changes sign, the crossing is interpolated linearly in
+    ``log x`` (the measurements are on a doubling grid). Returns a list of
+    ``{"x": x, "below_before": "a" or "b"}``, naming the curve that was lower before the
+    crossing; empty when one curve stays below over the whole range. A point where the two are
+    equal counts as a crossing only if the sign differs on both sides."""
+    if not (len(xs) == len(a) == len(b)) or any(x <= 0 for x in xs) or list(xs) != sorted(xs):
+        raise ValueError("expected increasing positive xs and two curves of the same length")
+    d = [ai - bi for ai, bi in zip(a, b, strict=True)]
+    found, last = [], None                      # last: index of the last nonzero difference
+    for i, di in enumerate(d):
+        if di == 0:
+            continue
+        if last is not None and (d[last] < 0) != (di < 0):
+            lo, hi = math.log(xs[last]), math.log(xs[i])
+            frac = d[last] / (d[last] - di)
+            found.append({"x": math.exp(lo + frac * (hi - lo)),
+                          "below_before": "a" if d[last] < 0 else "b"})
+        last = i
+    return found

@@ -11,6 +11,7 @@ from rnnlab.compare import (
     bits_per_char,
     build_lm,
     count_params,
+    crossings,
     train_for,
     width_for_params,
 )
@@ -104,3 +105,18 @@ def test_train_for_learns_and_stops(kind):
     assert hist["step"] == [0, 40] and hist["eval"][0] == before
     assert hist["eval"][-1] < before - 0.5
     assert hist["seconds"][-1] > 0 and not model.training
+
+
+def test_crossings():
+    xs = [1, 2, 4, 8, 16]
+    rnn = [5.0, 5.0, 5.0, 5.0, 5.0]
+    attn = [1.0, 2.0, 4.0, 8.0, 16.0]
+    (c,) = crossings(xs, attn, rnn)
+    assert c["below_before"] == "a" and 4 < c["x"] < 8
+    assert math.isclose(math.log(c["x"]), math.log(4) + 0.25 * math.log(2))
+    assert crossings(xs, rnn, [6.0] * 5) == []
+    assert len(crossings(xs, [0, 2, 0, 2, 0], [1] * 5)) == 4
+    assert crossings([1, 2, 4], [1, 2, 1], [2, 2, 2]) == []     # touches, does not cross
+    assert crossings([1, 2, 4], [1, 2, 3], [2, 2, 2])[0]["x"] == 2.0
+    with pytest.raises(ValueError, match="increasing positive xs"):
+        crossings([2, 1], [0, 0], [1, 1])
