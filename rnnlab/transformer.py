@@ -227,7 +227,12 @@ class PreNormBlock(nn.Module):
 @dataclass
 class KVCache:
     """What a Transformer keeps while generating: per layer, the keys and values of every token
-    read so far, each (B, h, length, d_head). ``length`` is the number of positions read."""
+    read so far, each (B, h, length, d_head). ``length`` is the number of positions read.
+
+    Each call returns a new cache (the old keys and the new ones joined by ``torch.cat``), so
+    any cache can be continued from, several times (e.g. to branch); the price is a copy of the
+    cache per call, memory traffic of the same order as the attention reading it. A buffer
+    allocated ahead and written in place would avoid the copy."""
 
     layers: list[tuple[torch.Tensor, torch.Tensor]] = field(default_factory=list)
     length: int = 0
