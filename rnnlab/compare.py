@@ -24,11 +24,13 @@ from torch import nn
 from torch.nn import functional as F
 
 from rnnlab.mingru import MinGRULM
+from rnnlab.tasks import IGNORE
 from rnnlab.text import random_windows
 from rnnlab.transformer import TransformerLM
 
 __all__ = ["KINDS", "RecurrentLM", "build_lm", "count_params", "width_for_params",
-           "bits_per_char", "train_for", "crossings"]
+           "bits_per_char", "train_for", "crossings", "task_loss", "train_task",
+           "task_accuracy"]
 
 KINDS = ("lstm", "gru", "transformer", "mingru")
 
@@ -199,3 +201,59 @@ def crossings(xs, a, b) -> list[dict]:
                           "below_before": "a" if d[last] < 0 else "b"})
         last = i
     return found
+
+
+def task_loss(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Cross-entropy of a ``rnnlab.tasks`` batch: ``y`` (B,) is the answer after the last input
+    (read from the logits at the last position); ``y`` (B, T) gives one per position, with
+    ``IGNORE`` where nothing is asked."""
+    logits, _ = model(x, None)
+    if y.dim() == 1:
+        return F.cross_entropy(logits[:, -1], y)
+    return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1),
+                           ignore_index=IGNORE)
+
+
+def train_task(model: nn.Module, make_batch: Callable, lengths, steps: int, batch: int = 32,
+               lr: float = 3e-3, clip: float = 1.0, gen: torch.Generator | None = None,
+               device=None) -> list[float]:
+    """Train on ``make_batch(batch, length, gen)`` (a ``rnnlab.tasks`` generator, or a
+    ``functools.partial`` of one), with the length of each step drawn uniformly from
+    ``lengths``. Adam, gradient clipping at ``clip``. Returns the loss of every step."""
+    device = next(model.parameters()).device if device is None else torch.device(device)
+    gen = torch.Generator().manual_seed(0) if gen is None else gen
+    lengths = list(lengths)
+    if not lengths or steps < 0:
+        raise ValueError(f"expected some lengths and steps >= 0, got {lengths} and {steps}")
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    model.train()
+    losses = []
+    for _ in range(steps):
+        length = lengths[int(torch.randint(len(lengths), (1,), generator=gen))]
+        x, y = (t.to(device) for t in make_batch(batch, length, gen))
+        loss = task_loss(model, x, y)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        nn.utils.clip_grad_norm_(model.parameters(), clip)
+        opt.step()
+        losses.append(loss.item())
+    model.eval()
+    return losses
+
+
+@torch.no_grad()
+def task_accuracy(model: nn.Module, make_batch: Callable, length: int, n: int = 256,
+                  gen: torch.Generator | None = None, device=None) -> float:
+    """Share of right answers (argmax of the logits) on ``n`` fresh examples of ``length``;
+    for per-position answers, the share of asked positions answered right."""
+    device = next(model.parameters()).device if device is None else torch.device(device)
+    gen = torch.Generator().manual_seed(1) if gen is None else gen
+    was_training = model.training
+    model.eval()
+    x, y = (t.to(device) for t in make_batch(n, length, gen))
+    logits, _ = model(x, None)
+    model.train(was_training)
+    if y.dim() == 1:
+        return (logits[:, -1].argmax(-1) == y).double().mean().item()
+    asked = y != IGNORE
+    return (logits.argmax(-1)[asked] == y[asked]).double().mean().item()

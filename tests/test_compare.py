@@ -2,6 +2,7 @@
 character against a model whose answer is known, and the budgeted training loop."""
 
 import math
+from functools import partial
 
 import pytest
 import torch
@@ -12,9 +13,13 @@ from rnnlab.compare import (
     build_lm,
     count_params,
     crossings,
+    task_accuracy,
+    task_loss,
     train_for,
+    train_task,
     width_for_params,
 )
+from rnnlab.tasks import copy_batch, parity_batch, recall_batch
 from rnnlab.text import COURSE_TEXT, Vocab, sample
 
 
@@ -120,3 +125,53 @@ def test_crossings():
     assert crossings([1, 2, 4], [1, 2, 3], [2, 2, 2])[0]["x"] == 2.0
     with pytest.raises(ValueError, match="increasing positive xs"):
         crossings([2, 1], [0, 0], [1, 1])
+
+
+class ParityOracle(torch.nn.Module):
+    """Reads bits and answers their running parity as the logits of tokens 0 and 1."""
+
+    def __init__(self):
+        super().__init__()
+        self.w = torch.nn.Parameter(torch.zeros(1))
+
+    def forward(self, x, state):
+        odd = x.cumsum(1) % 2
+        return 20.0 * torch.nn.functional.one_hot(odd, 2).float() + 0 * self.w, state
+
+
+def test_task_accuracy_of_oracle_and_constant_models():
+    assert task_accuracy(ParityOracle(), parity_batch, 300, n=500) == 1.0
+    torch.manual_seed(0)
+    constant = build_lm("gru", 2, 8)
+    with torch.no_grad():
+        constant.head.weight.zero_()
+        constant.head.bias.copy_(torch.tensor([1.0, 0.0]))
+    assert 0.4 < task_accuracy(constant, parity_batch, 30, n=2000) < 0.6
+    x, y = parity_batch(8, 5, torch.Generator().manual_seed(0))
+    assert task_loss(ParityOracle(), x, y).item() < 1e-6
+
+
+def test_task_accuracy_counts_only_asked_positions():
+    class Copier(torch.nn.Module):       # answers position i with the input at i - (M + gap + 1)
+        def __init__(self, shift):
+            super().__init__()
+            self.shift, self.w = shift, torch.nn.Parameter(torch.zeros(1))
+
+        def forward(self, x, state):
+            back = torch.roll(x, self.shift, dims=1)
+            return 20.0 * torch.nn.functional.one_hot(back, 10).float(), state
+
+    make = partial(copy_batch, n_copy=3, gap=20)
+    assert task_accuracy(Copier(3 + 20 + 1), lambda n, g, gen: make(n, gen=gen), 20) == 1.0
+
+
+def test_train_task_learns_short_recall():
+    torch.manual_seed(0)
+    make = partial(recall_batch, n_keys=4, n_values=4)
+    model = build_lm("transformer", 9, 32, n_layers=2)
+    before = task_accuracy(model, make, 2, n=500)
+    losses = train_task(model, make, [2], steps=150, batch=64, lr=3e-3)
+    assert len(losses) == 150 and losses[-1] < losses[0]
+    assert task_accuracy(model, make, 2, n=500) > before + 0.3
+    with pytest.raises(ValueError, match="expected some lengths"):
+        train_task(model, make, [], steps=1)
