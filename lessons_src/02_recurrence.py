@@ -88,6 +88,8 @@ canvas_widget(fig)
 # Names mirror the maths: `x_t` is the input at step `t`, `h_prev` is `h_{t-1}`. A batch of
 # inputs is a matrix with one row per sequence, `(batch, input_size)`, and PyTorch stores a
 # weight as `(out, in)`, so `W_xh x_t` becomes `x_t @ W_xh.T` (as in lesson 01's dense layer).
+# `W_xh` is what PyTorch calls `weight_ih_l0`; from lesson 04 on the course uses PyTorch's name,
+# `W_ih` (the start page's *Notation* table lists every symbol).
 #
 # **One step.**
 

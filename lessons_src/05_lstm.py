@@ -133,6 +133,9 @@ assert ((1 - torch.tanh(c_forget) ** 2) < 0.01).double().mean() < 0.05
 # and `weight_hh_l0` is `(4H, H)`, stacked in the order **i, f, g, o** (the biases likewise).
 # We take one layer's weights and slice out each block so that every gate is one line of code.
 # Names mirror the maths: `x_t` is `(batch, input)`, `h_prev` and `c_prev` are `(batch, H)`.
+# One change of convention: in lessons 01-04 `f` was the non-linearity; here `f_t`, with its
+# time index, is the forget gate (the start page's *Notation* table lists every symbol). As in
+# lesson 04, the input weights are `W_ih` (lessons 02-03 wrote `W_xh`), and a batch is in rows.
 
 # %%
 H, n_in, batch = 5, 3, 4

@@ -64,7 +64,9 @@ gen = seed_everything(0)  # also sets one CPU thread: faster for models this sma
 # `nn.GRU` packs three blocks in `weight_ih_l0` `(3H, input)` and `weight_hh_l0` `(3H, H)`, in
 # the order **r, z, n**. Unlike the LSTM, the two biases are *not* interchangeable here: `b_hn`
 # sits inside the reset gate's product, `b_in` outside it. So we keep input and recurrent terms
-# apart. Names mirror the maths: `x_t` `(batch, input)`, `h_prev` `(batch, H)`.
+# apart. Names mirror the maths: `x_t` `(batch, input)`, `h_prev` `(batch, H)`. (Here `W_in` is
+# the candidate's block of `W_ih`, not an input size; the start page's *Notation* table lists the
+# course's symbols.)
 
 # %%
 H, n_in, batch = 5, 3, 4
