@@ -586,9 +586,23 @@ assert entropies == sorted(entropies) and entropies[0] == 0 and entropies[-1] <=
 # distribution; high `τ` flattens it towards uniform (entropy `log V`). Samples of 120 characters:
 
 # %%
+def replayed(sample_text):
+    """How many leading characters of a sample appear, in one piece, in the paragraph."""
+    n = 0
+    while n < len(sample_text) and sample_text[:n + 1] in text.COURSE_TEXT:
+        n += 1
+    return n
+
+
+samples = {}
 for temp in (0, 0.5, 1.0, 1.5):
     sample_gen = torch.Generator().manual_seed(0)
-    print(f"τ = {temp}: {text.sample(rnn_lm, vocab, 'the ', 120, temp, sample_gen)!r}")
+    samples[temp] = text.sample(rnn_lm, vocab, 'the ', 120, temp, sample_gen)
+    print(f"τ = {temp}: {samples[temp]!r}")
+print("characters copied in one piece from the paragraph: "
+      + ", ".join(f"τ = {temp}: {replayed(sm)}" for temp, sm in samples.items()))
+# greedy mostly replays the paragraph; the hottest sample leaves it sooner
+assert replayed(samples[0]) > 60 and replayed(samples[1.5]) < replayed(samples[0])
 
 # %% [markdown]
 # Greedy decoding is deterministic (it needs no random generator) and here mostly replays the
