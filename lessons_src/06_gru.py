@@ -340,7 +340,7 @@ display(Markdown(
        f"Between our own two loops, which share one style, the GRU took "
        f"{per_pass['our GRU'] / per_pass['our LSTM']:.2f} times the LSTM's time. On a GPU both "
        f"layers go to cuDNN's fused kernels, and the ranking can differ: measure there too. "
-       if lstm_fused and not gru_fused else "")
+       if lstm_fused and not gru_fused and gru_word == "slower" else "")
     + f"**Steps to solve** (test MSE below {solved_at}): GRU {solved_text(solved['GRU'])}; "
     f"LSTM {solved_text(solved['LSTM'])} (seeds {', '.join(map(str, seeds))}). **Final test "
     f"MSE** after {budget} steps, mean over seeds: GRU {final['GRU']:.4f}, LSTM "
@@ -565,8 +565,9 @@ assert whole_bi > whole_uni + 0.3  # what the text below says
 display(Markdown(
     f"The bidirectional GRU scores **{whole_bi:.3f}**, the one-directional **{whole_uni:.3f}**, "
     f"although both had read the same symbols when they answered. The backward direction brings "
-    f"no new information here; it brings a *short path*: it reads the first symbol one step "
-    f"before its final state, where the forward direction must keep it for {T_tag - 1} steps, "
+    f"no new information here; it brings a *short path*: it reads the first symbol at its last "
+    f"step, just before its final state, where the forward direction must keep it for "
+    f"{T_tag - 1} steps, "
     f"and lesson 04 showed what long paths do to the gradient. So a bidirectional layer helps "
     f"in two cases: when the answer at a step depends on later steps (the tagging task above), "
     f"and when the whole sequence is available and a shorter path to some inputs makes them "
