@@ -37,6 +37,36 @@
 # | 10 | Misconceptions and a self-test | a cumulative quiz over the whole course |
 #
 # Lessons 07 to 10 are being written; they will appear in this folder.
+#
+# ## Notation
+# One set of symbols for the whole course; a lesson that departs from it says so where it does.
+#
+# | symbol | meaning | where, and notes |
+# | --- | --- | --- |
+# | `T` | length of a sequence: the number of time steps | every lesson. Never a temperature |
+# | `t` | a time step, `1..T` | every lesson |
+# | `s` | a second time index: the step whose share of a gradient is counted (03), the step a Jacobian belongs to (04) | 03, 04 |
+# | `k` | the truncation length of truncated BPTT | 03, 04. Used for nothing else |
+# | `τ` | sampling temperature, `softmax(logits / τ)` | 02 |
+# | `x_t`, `h_t`, `h_0` | input at step `t`; hidden state after step `t`; initial state (zeros unless given) | every lesson |
+# | `a_t` | pre-activation, `h_t = f(a_t)` | 03, 04 |
+# | `f` | the non-linearity (`tanh`, ReLU, linear) | 01-04 |
+# | `W_xh` = `W_ih` | input-to-hidden weights, shape `(hidden, input)`. PyTorch's `weight_ih_l0` | lessons 01-03 write `W_xh`, lessons 04-06 `W_ih` (PyTorch's name): the same matrix |
+# | `W_hh`, `W_hy` | hidden-to-hidden `(hidden, hidden)`; hidden-to-output `(output, hidden)` | 02-06; 03 |
+# | `b`, `b_h` | bias. PyTorch keeps two, `bias_ih` and `bias_hh`; for the RNN and LSTM only their sum matters (not for the GRU, 06) | 02-06 |
+# | `H`, `D`, `O`, `V` | hidden size, input size, output size, vocabulary size | 03 writes `D` for the input size; other lessons `n_in` or `input_size` |
+# | `L` | the loss; `L_t` the loss at step `t` | 03-06 |
+# | `J_s` | one step's Jacobian `∂h_s/∂h_{s−1} = diag(f'(a_s)) W_hh` | 04 |
+# | `ρ`, `σ_max` | spectral radius (largest \|eigenvalue\|) and largest singular value of `W_hh` | 04-05 |
+# | `σ(·)` | the logistic sigmoid | 05, 06 |
+# | `i_t, f_t, g_t, o_t`, `c_t` | LSTM input, forget, candidate and output gates; cell state. With its time index, `f_t` is the forget gate, not the non-linearity | 05 |
+# | `r_t, z_t, n_t` | GRU reset gate, update gate (PyTorch's convention: `z = 1` keeps the old state), candidate | 06 |
+#
+# **Rows or columns.** The maths is written with column vectors, `W_xh x_t`. Code stacks a batch
+# in rows, `x_t` of shape `(batch, input)`, and PyTorch stores a weight as `(out, in)`, so the
+# same product is `x_t @ W_xh.T`. Lessons 01-03 and 05-06 use the batched row form; lesson 04
+# follows one sequence and writes `W_hh @ h`. Shapes in docstrings are `(batch, seq_len, hidden)`
+# or `(seq_len, batch, hidden)`, as PyTorch's `batch_first` says.
 
 # %% [markdown]
 # ## Check your set-up

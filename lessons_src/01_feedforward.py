@@ -5,7 +5,7 @@
 # - write a dense layer `y = f(Wx + b)` from scratch and prove it equals `torch.nn.Linear`;
 # - explain, with a computation, why a network that ignores order (or sees a fixed window) cannot
 #   solve a task whose answer depends on order;
-# - name what a model for sequences needs, and see a three-parameter recurrence that has it.
+# - name what a model for sequences needs, and see a recurrence with two weights that has it.
 #
 # **Prerequisites:** Python, a little linear algebra (matrix times vector), and PyTorch tensors.
 # **Run time:** about 10 seconds on a laptop CPU.
@@ -43,7 +43,8 @@ gen = seed_everything(0)
 #
 # Shapes first, because most bugs are shape bugs. A batch of inputs `x` is `(batch, n_in)`;
 # PyTorch stores `W` as `(n_out, n_in)`, so the layer computes `x @ W.T + b` and returns
-# `(batch, n_out)`.
+# `(batch, n_out)`. (The course's symbols, rows against columns included, are in one table on
+# the start page, under *Notation*.)
 
 # %%
 def dense(x, W, b, f=torch.tanh):
@@ -160,6 +161,7 @@ def bag(tokens):
 bag_model = train_on(bag, V)
 bag_acc = accuracy(bag_model, bag, X_test, y_test)
 print(f"bag-of-symbols MLP, test accuracy: {bag_acc:.3f}")
+assert abs(bag_acc - 0.5) < 0.05  # chance, as the next cell proves it must be
 
 # %% [markdown]
 # **Why it must fail, by computation.** Reverse every test sequence. The counts are identical,
@@ -220,6 +222,8 @@ acc_neither = (pred[neither] == y_test[neither]).float().mean().item()
 print(f"window MLP, test accuracy: {acc_all:.3f}")
 print(f"  at least one marker inside the window: {acc_seen:.3f} ({(~neither).sum().item()} seqs)")
 print(f"  both markers before the window:        {acc_neither:.3f} ({neither.sum().item()} seqs)")
+# what the text below says: near-perfect with a marker in view, chance (1/2) without
+assert acc_seen > 0.95 and abs(acc_neither - 0.5) < 0.06
 
 # %% [markdown]
 # The window model does well when it can see a marker (seeing only `B` is enough: the `A` must
@@ -249,6 +253,7 @@ def whole(tokens):
 full_model = train_on(whole, T * V)
 full_acc = accuracy(full_model, whole, X_test, y_test)
 print(f"whole-sequence MLP, test accuracy: {full_acc:.3f}")
+assert full_acc > 0.95  # "it works, for this length"
 
 # %% [markdown]
 # It works, for this length. Its limits show as soon as we ask anything else of it.
@@ -280,6 +285,7 @@ acc_first = accuracy(half_model, whole, X_first, y_first)
 acc_second = accuracy(half_model, whole, X_second, y_second)
 print(f"markers in the first half (trained):  {acc_first:.3f}")
 print(f"markers in the second half (unseen):  {acc_second:.3f}")
+assert acc_first > 0.95 and abs(acc_second - 0.5) < 0.06  # learnt there, chance here
 
 # %% [markdown]
 # **(c) The first layer grows with the length.** Each position has its own weights, so the
@@ -301,8 +307,8 @@ for length in (24, 240, 2400, 24000):
 # `h_t = tanh(w_hh · h_{t-1} + w_in · x_t)`, where `x_t` is +1 for `A`, −1 for `B`, 0 otherwise.
 #
 # With `w_in = 3` and `w_hh = 6`, the first marker pushes `h` to about ±1 and the large `w_hh`
-# holds it there against the second marker. The sign of the final state is the answer. Three
-# numbers, chosen by hand, no training, any length:
+# holds it there against the second marker. The sign of the final state is the answer. Two
+# weights, chosen by hand, no training, any length:
 
 # %%
 def marker_signal(tokens):
@@ -334,8 +340,10 @@ assert min(rows) == 1.0
 #
 # Type a sequence (symbols `a b c d A B`) or pick one, and move `w_hh`. The plot shows the state
 # `h_t` after every symbol. With a small `w_hh` the memory of the first marker fades and the
-# second marker overwrites it; with a large one the state latches. Lesson 04 returns to this:
-# how strongly a recurrence holds on to the past decides whether it can learn at all.
+# second marker overwrites it; with a large one the state latches (the cell after the widget
+# checks both on the "far apart" example). Lesson 04 (section 5, "the dilemma") returns to this
+# recurrence: the large `w_hh` that makes the latch robust also makes the gradient through it
+# vanish, so a network could hardly *learn* such a latch by gradient descent.
 
 # %%
 examples = {"A then B (A first)": "abAcdabcBd", "B then A": "cBaabdAcab",
@@ -393,6 +401,13 @@ interactive_panel([pick, seq_box, w_hh_slider], fig, status, title="The recurren
 # %%
 display(readout)
 
+# %%
+far = data.encode_order(examples["far apart"])
+h_small, h_large = (run_recurrence(far, w_hh=w)[0] for w in (1.0, 6.0))
+print(f"far apart (A first): w_hh = 1 gives h_T = {h_small[-1]:+.3f} (state before the B: "
+      f"{h_small[-2]:+.3f}); w_hh = 6 gives h_T = {h_large[-1]:+.3f}")
+assert h_small[-2] < 0.5 and h_small[-1] < 0 < h_large[-1]  # faded and overwritten; latched
+
 # %% [markdown]
 # The sweep below moves every control through its range (and tries some bad input), so the
 # automated tests exercise every callback.
@@ -448,7 +463,7 @@ quiz.score()
 #   input. A full-length window fixes the length, grows with it, and shares nothing across
 #   positions.
 # - A recurrence, `h_t = f(w_hh h_{t-1} + w_in x_t)`, uses one set of weights at every step and
-#   carries a state: three hand-set numbers solved the task at every length we tried.
+#   carries a state: two hand-set weights solved the task at every length we tried.
 #
 # **Next:** lesson 02 makes that recurrence a trainable network with vectors and matrices
 # (`W_xh`, `W_hh`), and proves it computes exactly what `torch.nn.RNN` computes.

@@ -15,6 +15,8 @@
 
 # %%
 # %matplotlib widget
+import math
+
 import ipywidgets as widgets
 import numpy as np
 import torch
@@ -86,6 +88,8 @@ canvas_widget(fig)
 # Names mirror the maths: `x_t` is the input at step `t`, `h_prev` is `h_{t-1}`. A batch of
 # inputs is a matrix with one row per sequence, `(batch, input_size)`, and PyTorch stores a
 # weight as `(out, in)`, so `W_xh x_t` becomes `x_t @ W_xh.T` (as in lesson 01's dense layer).
+# `W_xh` is what PyTorch calls `weight_ih_l0`; from lesson 04 on the course uses PyTorch's name,
+# `W_ih` (the start page's *Notation* table lists every symbol).
 #
 # **One step.**
 
@@ -445,11 +449,24 @@ print(f"{len(ids)} characters, vocabulary of {V}: {''.join(vocab.chars)!r}")
 # `log V` nats per character; using each character's frequency (unigram) costs less; using the
 # frequency of each character *after the previous one* (bigram) less still. A model that does not
 # beat the bigram has learnt nothing a table of pair counts could not.
+#
+# Three units for the same number, all common: **nats** per character (the cross-entropy with
+# the natural log, what `F.cross_entropy` returns), **bits per character** (bpc, the same with
+# log base 2: nats / ln 2) and **perplexity**, `e^nats = 2^bpc`: a model with perplexity 12 is
+# as unsure as if it chose uniformly among 12 characters. Uniform guessing has perplexity `V`.
 
 # %%
+def units(nats):
+    """(nats, bits per character, perplexity) of a cross-entropy in nats."""
+    return nats, nats / math.log(2), math.exp(nats)
+
+
 baselines = text.baseline_losses(ids, V)
 for name, value in baselines.items():
-    print(f"{name:>8} baseline: {value:.3f} nats per character")
+    print(f"{name:>8} baseline: {value:.3f} nats = {units(value)[1]:.3f} bits per character, "
+          f"perplexity {units(value)[2]:.2f}")
+assert abs(units(baselines["uniform"])[2] - V) < 1e-9  # uniform: perplexity = vocabulary size
+assert baselines["bigram"] < baselines["unigram"] < baselines["uniform"]  # "less", "less still"
 
 
 # %% [markdown]
@@ -496,39 +513,96 @@ def text_loss(model):
 
 # %%
 rnn_lm, rnn_hist = train_lm(nn.RNN)
+rnn_text = text_loss(rnn_lm)
 print(f"RNN: training loss {rnn_hist['loss'][0]:.3f} -> {np.mean(rnn_hist['loss'][-20:]):.3f} "
-      f"(mean of the last 20 steps); whole-text loss {text_loss(rnn_lm):.3f} "
-      f"vs bigram {baselines['bigram']:.3f}")
+      f"(mean of the last 20 steps); whole-text loss {rnn_text:.3f} nats = "
+      f"{units(rnn_text)[1]:.3f} bpc, perplexity {units(rnn_text)[2]:.2f}, vs bigram "
+      f"{baselines['bigram']:.3f} nats (perplexity {units(baselines['bigram'])[2]:.2f})")
+assert rnn_text < 0.5 * baselines["bigram"]  # "far below the bigram", checked
 
 # %% [markdown]
-# Far below the bigram: after a few hundred steps on one short paragraph the model has mostly
-# **memorised** it. (This is a loss on the text it trained on; lesson 07 measures on held-out text.)
+# Far below the bigram (less than half its loss): after a few hundred steps on one short
+# paragraph the model has mostly **memorised** it. (This is a loss on the text it trained on;
+# lesson 07 measures on held-out text, and regularises against exactly this.)
+#
+# **Teacher forcing, and generating.** Look at how it was trained: at every step the input was
+# the *true* previous character, whatever the model would have predicted there. That is
+# **teacher forcing**, and it is how almost every sequence model is trained, because every step
+# of a window can then be computed in one pass. Generation is different: the model is fed its
+# *own* previous output (it runs "free"). During training it never saw its own mistakes, so one
+# wrong character puts it in states it was not trained on, and the errors can compound: this
+# mismatch is called **exposure bias** (Ranzato et al., 2016; Bengio et al., 2015 proposed
+# *scheduled sampling* against it). Lesson 08 builds on both. The cell below measures the gap on
+# the training paragraph itself: next-character accuracy with the true prefix, against greedy
+# generation started from the paragraph's first 4 characters.
+
+# %%
+with torch.no_grad():
+    logits_tf, _ = rnn_lm(ids[None, :-1])
+n_prompt = 4
+forced_right = (logits_tf[0].argmax(-1) == ids[1:])[n_prompt - 1:]  # positions n_prompt..
+forced_acc = forced_right.double().mean().item()
+free = vocab.encode(text.sample(rnn_lm, vocab, text.COURSE_TEXT[:n_prompt], len(ids) - n_prompt))
+agree = (free == ids)[n_prompt:]
+first_miss = n_prompt + int((~agree).nonzero()[0]) if (~agree).any() else len(ids)
+after_miss = agree[first_miss - n_prompt + 1:].double().mean().item()
+print(f"teacher forcing: next character right at {forced_acc:.1%} of positions "
+      f"{n_prompt}..{len(ids) - 1} ({int((~forced_right).sum())} mistakes)")
+print(f"free running (greedy, from the first {n_prompt} characters): first wrong character at "
+      f"position {first_miss}; after it, {after_miss:.1%} of positions agree with the paragraph")
+assert after_miss < 0.5 < forced_acc  # what the text below says
+assert not forced_right[first_miss - n_prompt]  # its first free mistake is a forced one too
+
+# %% [markdown]
+# With the true prefix the model is right almost everywhere, and each of its few mistakes is
+# repaired at the next step, because the next input is the truth again. Left to itself it
+# follows the paragraph until its first mistake (one of the few it also makes with the true
+# prefix), and from there on it reads its own text, never the paragraph's: few later positions
+# line up.
 #
 # **Sampling.** Generation feeds the model its own output: read a prompt, turn the last logits
 # into a probability over the next character, pick one, feed it back in with the carried state.
-# *Greedy* decoding always picks the most likely character; sampling with a **temperature** `T`
-# draws from `softmax(logits / T)`. Here is what `T` does to the model's prediction after the
-# prompt `"the "`:
+# *Greedy* decoding always picks the most likely character; sampling with a **temperature** `τ`
+# draws from `softmax(logits / τ)`. (The course keeps `T` for a sequence's length.) Here is what
+# `τ` does to the model's prediction after the prompt `"the "`:
 
 # %%
 with torch.no_grad():
     logits, _ = rnn_lm(vocab.encode("the ")[None])
 last = logits[0, -1]
 top = last.topk(4).indices
-print("T      " + "  ".join(f"{vocab.chars[i]!r:>6}" for i in top) + "   entropy (nats)")
+print("τ      " + "  ".join(f"{vocab.chars[i]!r:>6}" for i in top) + "   entropy (nats)")
+entropies = []
 for temp in (0, 0.5, 1.0, 2.0, 10.0):
     p = text.next_char_probs(last, temp)
     entropy = -(p[p > 0] * p[p > 0].log()).sum().item() + 0.0  # + 0.0 turns -0.0 into 0.0
+    entropies.append(entropy)
     print(f"{temp:<5}  " + "  ".join(f"{p[i].item():6.3f}" for i in top) + f"   {entropy:.3f}")
+# sharper to flatter as τ grows, towards log V (never above it)
+assert entropies == sorted(entropies) and entropies[0] == 0 and entropies[-1] <= math.log(V)
 
 # %% [markdown]
-# Low `T` sharpens the distribution towards greedy (`T = 0`); `T = 1` is the model's own
-# distribution; high `T` flattens it towards uniform (entropy `log V`). Samples of 120 characters:
+# Low `τ` sharpens the distribution towards greedy (`τ = 0`); `τ = 1` is the model's own
+# distribution; high `τ` flattens it towards uniform (entropy `log V`). Samples of 120 characters:
 
 # %%
+def replayed(sample_text):
+    """How many leading characters of a sample appear, in one piece, in the paragraph."""
+    n = 0
+    while n < len(sample_text) and sample_text[:n + 1] in text.COURSE_TEXT:
+        n += 1
+    return n
+
+
+samples = {}
 for temp in (0, 0.5, 1.0, 1.5):
     sample_gen = torch.Generator().manual_seed(0)
-    print(f"T = {temp}: {text.sample(rnn_lm, vocab, 'the ', 120, temp, sample_gen)!r}")
+    samples[temp] = text.sample(rnn_lm, vocab, 'the ', 120, temp, sample_gen)
+    print(f"τ = {temp}: {samples[temp]!r}")
+print("characters copied in one piece from the paragraph: "
+      + ", ".join(f"τ = {temp}: {replayed(sm)}" for temp, sm in samples.items()))
+# greedy mostly replays the paragraph; the hottest sample leaves it sooner
+assert replayed(samples[0]) > 60 and replayed(samples[1.5]) < replayed(samples[0])
 
 # %% [markdown]
 # Greedy decoding is deterministic (it needs no random generator) and here mostly replays the
@@ -544,16 +618,21 @@ for temp in (0, 0.5, 1.0, 1.5):
 lms = {"RNN": (rnn_lm, rnn_hist)}
 for name, layer in (("LSTM", nn.LSTM), ("GRU", nn.GRU)):
     lms[name] = train_lm(layer)
-rows = []
+rows, lm_loss_of = [], {}
 for name, (model, hist) in lms.items():
     n_params = sum(p.numel() for p in model.parameters())
+    lm_loss_of[name] = text_loss(model)
+    nats, bpc, ppl = units(lm_loss_of[name])
     rows.append(f"| {name} | {n_params:,} | {np.mean(hist['loss'][-20:]):.3f} | "
-                f"{text_loss(model):.3f} |")
+                f"{nats:.3f} | {bpc:.3f} | {ppl:.2f} |")
     print(f"{name:>4}: greedy {text.sample(model, vocab, 'the ', 60)!r}")
+assert max(lm_loss_of.values()) < 0.5 * baselines["bigram"]  # "all three memorise well"
+nats, bpc, ppl = units(baselines["bigram"])
 display(Markdown(
-    "| model | parameters | training loss (last 20 steps) | whole-text loss |\n"
-    "| --- | --- | --- | --- |\n" + "\n".join(rows) +
-    f"\n| bigram counts | {V * V:,} | | {baselines['bigram']:.3f} |"))
+    "| model | parameters | training loss (nats, last 20 steps) | whole-text loss (nats) | bits "
+    "per character | perplexity |\n"
+    "| --- | --- | --- | --- | --- | --- |\n" + "\n".join(rows) +
+    f"\n| bigram counts | {V * V:,} | | {nats:.3f} | {bpc:.3f} | {ppl:.2f} |"))
 
 # %% [markdown]
 # On a paragraph this short all three memorise well within the budget; which one wins here says
@@ -680,6 +759,8 @@ print(f"output {tuple(output.shape)}, h_n {tuple(h_n.shape)}  (directions × lay
 print("forward final  h_n[-2] == output[-1, :, :4]:", torch.equal(h_n[-2], fwd[-1]))
 print("backward final h_n[-1] == output[-1, :, 4:]:", torch.equal(h_n[-1], bwd[-1]))
 print("backward final h_n[-1] == output[0, :, 4:]: ", torch.equal(h_n[-1], bwd[0]))
+assert torch.equal(h_n[-2], fwd[-1]) and torch.equal(h_n[-1], bwd[0])
+assert not torch.equal(h_n[-1], bwd[-1])
 
 # %% [markdown]
 # The same backward direction is why picking `output[length - 1]` from a naively padded batch
@@ -693,10 +774,13 @@ with torch.no_grad():
     bi_alone = [bi(s)[0] for s in seqs]  # each (length, 2 * hidden)
     bi_naive, _ = bi(padded)
     bi_packed, _ = pad_packed_sequence(bi(packed)[0])
+bi_gap = {}
 for name, out in (("naive padding", bi_naive), ("packed", bi_packed)):
-    gap = max((out[:n, i] - bi_alone[i]).abs().max().item()
-              for i, n in enumerate(lengths.tolist()))
-    print(f"bidirectional, {name:>13}: outputs at real steps, max |difference| = {gap:.1e}")
+    bi_gap[name] = max((out[:n, i] - bi_alone[i]).abs().max().item()
+                       for i, n in enumerate(lengths.tolist()))
+    print(f"bidirectional, {name:>13}: outputs at real steps, max |difference| = "
+          f"{bi_gap[name]:.1e}")
+assert bi_gap["naive padding"] > 1e-3 and bi_gap["packed"] < 1e-12  # naive fails, packing not
 
 # %% [markdown]
 # **"The two biases are two different things to learn."** Only `bias_ih + bias_hh` enters the

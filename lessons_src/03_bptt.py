@@ -93,6 +93,7 @@ canvas_widget(fig_graph)
 # three separate copies it is a plain 3-layer feedforward network whose layers happen to start
 # with equal values. The shapes: `x_t` is (batch, D), `h_t` is (batch, H), `y_t` is (batch, O).
 # As in PyTorch, a layer computes `x @ W.T`, so `W_xh` is (H, D), `W_hh` (H, H), `W_hy` (O, H).
+# (Symbols as in the start page's *Notation* table: `s` counts steps, `k` is a truncation length.)
 # The loss is summed over steps and batch: `L = Σ_t ½‖y_t − target_t‖²`.
 
 # %%
@@ -360,6 +361,9 @@ print(f"spectral radius of W_hh at scale 1: {radius:.3f}")
 canvas_widget(fig_share)
 
 # %%
+# What the text below says, checked: both shrink over 20 steps, the smaller scale much faster;
+# and scale 1 has a spectral radius near 1
+assert shrink[0.8] < 1e-2 * shrink[1.5] and shrink[1.5] < 1e-1 and abs(radius - 1) < 0.15
 display(Markdown(
     "The share of the step 20 steps before the end, as a fraction of the last step's share: "
     + ", ".join(f"**{v:.1e}** at scale {s}" for s, v in shrink.items())
@@ -575,6 +579,10 @@ canvas_widget(fig_k)
 
 # %%
 i10 = ks.index(10)
+print("error at k = 1 / error at k = 10:", {s: round(errors[s][0] / errors[s][i10], 2) for s in errors})
+# "shrinks by a factor of only ...", and larger scales lose more (the averages), checked
+assert all(errors[s][0] / errors[s][i10] < 10 for s in errors)
+assert np.mean(errors[1.5]) > np.mean(errors[0.5])
 display(Markdown(
     "With k = 10 the relative error is "
     + ", ".join(f"**{errors[s][i10]:.2f}** at scale {s}" for s in errors)

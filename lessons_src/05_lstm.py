@@ -90,12 +90,52 @@ print(f"c at step 29: kept {keep[29]:.3f}, leaking {leak[29]:.3f} (= 0.8 * 0.9^2
       f"{0.8 * 0.9 ** 24:.3f}), cleared-at-30 {clear[29]:.3f} then {clear[30]:.3f}")
 
 # %% [markdown]
+# **The constant error carousel, and why a forget gate was added.** The LSTM of 1997 had no
+# forget gate: `c_t = c_{t−1} + i_t * g_t`. Then `∂c_t/∂c_{t−1}` is exactly the identity, and an
+# error signal can circle on the belt for any number of steps without shrinking or growing.
+# Hochreiter and Schmidhuber called this the **constant error carousel** (CEC). Gers,
+# Schmidhuber and Cummins (2000) found its price on long, unsegmented streams: nothing ever
+# empties the belt, so `c_t` drifts, `tanh(c_t)` saturates, and the cell stops responding. Their
+# forget gate lets the network empty it. Below, 200 cells read 2000 steps with input and
+# candidate values drawn at random (`i = σ(z)`, `g = tanh(z')`, `z, z'` standard normal), once
+# without a forget gate and once with `f = 0.9`.
+
+# %%
+g_cec = torch.Generator().manual_seed(3)
+c_none = torch.zeros(200, dtype=torch.float64)
+c_forget = torch.zeros(200, dtype=torch.float64)
+for _ in range(2000):
+    written = torch.sigmoid(torch.randn(200, generator=g_cec, dtype=torch.float64)) * torch.tanh(
+        torch.randn(200, generator=g_cec, dtype=torch.float64))
+    c_none = c_none + written        # 1997: no forget gate, dc_t/dc_{t-1} = 1 exactly
+    c_forget = 0.9 * c_forget + written
+for name, c_end in (("no forget gate", c_none), ("forget gate 0.9", c_forget)):
+    print(f"{name:<16} after 2000 steps: mean |c| {c_end.abs().mean():6.2f}, "
+          f"share with tanh'(c) < 0.01: {((1 - torch.tanh(c_end) ** 2) < 0.01).double().mean():.0%}")
+# What the text says: without a forget gate the belt drifts into saturation; with one it does not
+assert c_none.abs().mean() > 5 * c_forget.abs().mean()
+assert ((1 - torch.tanh(c_none) ** 2) < 0.01).double().mean() > 0.5
+assert ((1 - torch.tanh(c_forget) ** 2) < 0.01).double().mean() < 0.05
+
+# %% [markdown]
+# The carousel kept the gradient along the belt exactly (a product of ones), but the state it
+# protected wandered far from 0, where `h = o * tanh(c)` no longer moves when `c` does. With
+# `f = 0.9` the belt forgets, stays in range, and the gradient along it shrinks by 0.9 per
+# step: forgetting and remembering are one knob, and the network learns where to set it. (One
+# more variant, in one line: Gers and Schmidhuber (2000) also let the gates look at the cell
+# itself, "peephole" connections such as a term `w_cf * c_{t−1}` inside the forget gate.
+# PyTorch's `nn.LSTM`, and so this course, has none.)
+
+# %% [markdown]
 # ## 2. The gates, one at a time
 #
 # PyTorch packs the four blocks of weights into one matrix: `weight_ih_l0` is `(4H, input)`
 # and `weight_hh_l0` is `(4H, H)`, stacked in the order **i, f, g, o** (the biases likewise).
 # We take one layer's weights and slice out each block so that every gate is one line of code.
 # Names mirror the maths: `x_t` is `(batch, input)`, `h_prev` and `c_prev` are `(batch, H)`.
+# One change of convention: in lessons 01-04 `f` was the non-linearity; here `f_t`, with its
+# time index, is the forget gate (the start page's *Notation* table lists every symbol). As in
+# lesson 04, the input weights are `W_ih` (lessons 02-03 wrote `W_xh`), and a batch is in rows.
 
 # %%
 H, n_in, batch = 5, 3, 4
@@ -356,6 +396,9 @@ for label, (norms, f_mean) in curves.items():
 rnn_first = curves["vanilla RNN"][0][0]
 lstm0, f0 = curves["LSTM, default init"]
 lstm3, f3 = curves["LSTM, forget bias 3"]
+# what the text below says, checked
+assert lstm0[0] < 1e-10 and f0 < 0.6 and lstm3[:-1].max() / lstm3[:-1].min() < 10
+assert rnn_first < 1e-3 * lstm3[:-1].min()
 display(Markdown(
     f"Read the numbers, not the legend. The RNN's gradient at step 1 is "
     f"**{rnn_first:.0e}**. The LSTM at PyTorch's default initialisation is *not* immune: its "
@@ -363,8 +406,9 @@ display(Markdown(
     f"itself per step, and the gradient at step 1 is **{lstm0[0]:.0e}**. With the forget "
     f"bias at 3 the gates sit at **{f3:.2f}**; after the first step back (from "
     f"||dL/dh_{T_g}|| = 1 to **{lstm3[-2]:.2f}**), the gradient stays between "
-    f"**{lstm3[:-1].min():.2f}** and **{lstm3[:-1].max():.2f}** all the way to step 1: flat, "
-    f"where the RNN's vanished."))
+    f"**{lstm3[:-1].min():.2f}** and **{lstm3[:-1].max():.2f}** all the way to step 1, within "
+    f"a factor of {lstm3[:-1].max() / lstm3[:-1].min():.0f}: nearly flat, where the RNN's fell "
+    f"to {rnn_first:.0e}."))
 
 # %% [markdown]
 # **Why.** Follow the gradient along the belt: since `c_t = f_t * c_{t-1} + i_t * g_t`,
@@ -381,10 +425,15 @@ display(Markdown(
 # are not equal (other paths add to the belt's), but they move together.
 
 # %%
+kept_vs_forget = []
 for label, (norms, f_mean) in list(curves.items())[1:]:
     # from step T-1 back to step 1 (the last step's gradient is v itself)
     per_step = (norms[0] / norms[-2]) ** (1 / (T_g - 2))
+    kept_vs_forget.append((f_mean, per_step))
     print(f"{label:<21} gradient kept per step {per_step:.3f}   mean forget gate {f_mean:.3f}")
+# "they move together": ordered by mean forget gate, the kept share is ordered too
+kept_sorted = [k for _, k in sorted(kept_vs_forget)]
+assert kept_sorted == sorted(kept_sorted)
 
 # %% [markdown]
 # ## 5. Watching the gates: remember, then forget
@@ -524,6 +573,8 @@ u_i = int((i_store - i_other).argmax())
 u_f = int((f_other - f_clear).argmax())
 print(f"unit {u_i}: input gate {i_store[u_i]:.2f} at store steps, {i_other[u_i]:.2f} elsewhere")
 print(f"unit {u_f}: forget gate {f_clear[u_f]:.2f} at clear steps, {f_other[u_f]:.2f} elsewhere")
+# the summary's "input gates open at store steps, forget gates close at clear steps", checked
+assert i_store[u_i] > i_other[u_i] + 0.3 and f_clear[u_f] < f_other[u_f] - 0.3
 
 # %% [markdown]
 # ## 6. The forget-gate bias, and the adding problem solved live
@@ -690,15 +741,24 @@ print(f"FastLSTM, forward + backward: {n_ops} aten operators for {T_s} steps, ab
 # %%
 naive_f, naive_fb = timings["naive loop (LSTM)"]
 fast_f, fast_fb = timings["fast loop (FastLSTM)"]
+lstm_is_fused = any("mkldnn_rnn" in name for name in fused)
+# "nn.LSTM is ahead" of both loops, forward and backward (a wide margin, stable under load)
+assert base_f < min(naive_f, fast_f) and base_fb < min(naive_fb, fast_fb)
 display(Markdown(
     f"On this run: the fast loop took **{fast_f / naive_f:.2f}** times the naive loop's time "
     f"forward and **{fast_fb / naive_fb:.2f}** times forward + backward; against `nn.LSTM` the "
     f"naive loop is **{naive_f / base_f:.1f}x / {naive_fb / base_fb:.1f}x** and the fast one "
     f"**{fast_f / base_f:.1f}x / {fast_fb / base_fb:.1f}x** (forward / forward + backward). "
-    f"On the CPU, `nn.LSTM` hands the whole layer, forward and backward, to one fused oneDNN "
-    f"operator (`mkldnn_rnn_layer`), while a Python loop pays a small fixed cost for each of its "
-    f"many operators at every step. Hoisting the input projection removes one matrix product "
-    f"per step; the rest of the gap is that per-operator overhead."))
+    + (f"In this PyTorch build (torch {torch.__version__}), on the CPU, `nn.LSTM` hands the whole "
+       f"layer, forward and backward, to one fused oneDNN operator (`mkldnn_rnn_layer`; oneDNN "
+       f"has a fused LSTM kernel and PyTorch routes CPU LSTMs to it when it is built in), while "
+       f"a Python loop pays a small fixed cost for each of its many operators at every step. "
+       if lstm_is_fused else
+       "This PyTorch build ran `nn.LSTM` without a fused oneDNN operator; what makes it faster "
+       "here is its C++ loop. ")
+    + "Hoisting the input projection removes one matrix product per step; the rest of the gap "
+    "is that per-operator overhead. (On a GPU, `nn.LSTM` calls cuDNN's fused kernel instead: "
+    "different numbers, the same reason.)"))
 
 # %% [markdown]
 # **A pitfall worth measuring.** The obvious way to write the fast loop indexes the precomputed
@@ -725,7 +785,9 @@ def trap_times(T, B=8, n_in=8, hidden=32, steps="unbind"):
 trap = {T: (trap_times(T, steps="unbind"), trap_times(T, steps="index")) for T in (50, 400)}
 for T, (t_unbind, t_index) in trap.items():
     print(f"T = {T:>3}: forward + backward {1e3 * t_unbind:6.1f} ms with unbind, "
-          f"{1e3 * t_index:6.1f} ms with xp[t]: {t_index / t_unbind:.1f} times slower")
+          f"{1e3 * t_index:6.1f} ms with xp[t]: xp[t] takes {t_index / t_unbind:.1f} times as long")
+ratio_50, ratio_400 = (trap[T][1] / trap[T][0] for T in (50, 400))
+assert ratio_400 > max(1.0, ratio_50)  # "the ratio grows with T", checked
 
 # %% [markdown]
 # The ratio grows with T, as a T² cost should; `python benchmarks/lstm_speed.py --trap` measures
@@ -820,9 +882,12 @@ check("l05.lstm_param_count", lstm_param_count)
 #   survives where `f ≈ 1`, and it vanished for an untrained LSTM whose gates sat at 0.5.
 # - A trained LSTM's gates are readable: input gates open at store steps, forget gates close at
 #   clear steps.
-# - Hoisting the input projections out of the loop speeds up the forward pass; both loops stay
-#   behind `nn.LSTM`, which runs one fused oneDNN operator on the CPU. Split the projections
-#   with `unbind`, not `xp[t]`, or the backward pass grows as T².
+# - Hoisting the input projections out of the loop saves a matrix product per step; both loops
+#   stay behind `nn.LSTM`, which in the CPU build measured here runs one fused oneDNN operator
+#   (on a GPU, cuDNN's). Split the projections with `unbind`, not `xp[t]`, or the backward pass
+#   grows as T².
+# - The 1997 LSTM had no forget gate: its constant error carousel kept the gradient exactly,
+#   and its state drifted into saturation on long streams; the forget gate fixed that.
 #
 # **Next:** lesson 06 builds the GRU, a gated cell with one state and three blocks instead of
 # four, and races it against the LSTM on the same tasks.

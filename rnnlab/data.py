@@ -89,3 +89,7 @@ def adding_problem(n: int, length: int, gen: torch.Generator, dtype=torch.float3
 
 
 ADDING_BASELINE_MSE = 1.0 / 6.0
+
+# The best MSE without the first marked value: predict (second value) + 1/2, the error is
+# U1 - 1/2, and Var(U1) = 1/12. A model below this must carry information from the first half.
+ADDING_ONE_MARKER_MSE = 1.0 / 12.0

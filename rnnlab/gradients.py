@@ -448,8 +448,8 @@ def profile(cell: str = "RNN", T: int = 100, hidden: int = 64, rho: float = 1.0,
     log_clip = 0.0
     if clip is not None and math.isfinite(log_param) and log_param > math.log10(clip):
         log_clip = math.log10(clip) - log_param
-        notes.append(f"clipping scales the whole gradient by 10^{log_clip:.1f}: every time "
-                     "step alike, so the shape of the curve does not change")
+        notes.append(f"clipping scales the parameter gradient by 10^{log_clip:.1f}: every "
+                     "step's share of the update alike; dL/dh_t itself is not changed")
     finite = np.isfinite(log_norms)
     log_ratio = float(log_norms[0] - log_norms[-1]) if finite[0] else -math.inf
     span = log_norms[finite]

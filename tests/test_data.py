@@ -46,3 +46,17 @@ def test_adding_problem_targets_and_baseline():
     assert torch.allclose((x[..., 0] * markers).sum(1, keepdim=True), y)
     baseline = ((y - 1.0) ** 2).mean().item()
     assert abs(baseline - data.ADDING_BASELINE_MSE) < 0.01
+
+
+def test_adding_problem_one_marker_baseline():
+    """Knowing only the second marked value (and guessing the first as its mean 1/2) gives
+    MSE 1/12, and no function of the second half alone does better: the conditional mean of the
+    target given the second half is exactly that guess."""
+    gen = torch.Generator().manual_seed(1)
+    x, y = data.adding_problem(40000, 20, gen)
+    second = (x[:, 10:, 0] * x[:, 10:, 1]).sum(1, keepdim=True)
+    one_marker = ((y - (second + 0.5)) ** 2).mean().item()
+    assert abs(one_marker - data.ADDING_ONE_MARKER_MSE) < 0.003
+    assert data.ADDING_ONE_MARKER_MSE < data.ADDING_BASELINE_MSE
+    # a shifted guess is worse, so 1/2 is the best constant for the forgotten value
+    assert ((y - (second + 0.6)) ** 2).mean().item() > one_marker
