@@ -124,7 +124,7 @@ assert ((1 - torch.tanh(c_forget) ** 2) < 0.01).double().mean() < 0.05
 # step: forgetting and remembering are one knob, and the network learns where to set it. (One
 # more variant, in one line: Gers and Schmidhuber (2000) also let the gates look at the cell
 # itself, "peephole" connections such as a term `w_cf * c_{t−1}` inside the forget gate.
-# PyTorch's `nn.LSTM`, and so this course, has none.)
+# PyTorch's `nn.LSTM` has none; exercise 1 below asks you to add them.)
 
 # %% [markdown]
 # ## 2. The gates, one at a time
