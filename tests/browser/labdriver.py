@@ -462,10 +462,11 @@ class NotebookPage:
     """One notebook opened in its own browser context. ``problems`` collects what went wrong,
     as lines that start with the notebook's name."""
 
-    def __init__(self, server: LabServer, browser, relpath: str):
+    def __init__(self, server: LabServer, browser, relpath: str, scale: float = 1.0):
+        """``scale``: the screen's pixel density (2 for a "retina" screen)."""
         self.server, self.browser, self.relpath = server, browser, relpath
         self.name = Path(relpath).name
-        self.context = browser.new_context(viewport=VIEWPORT)
+        self.context = browser.new_context(viewport=VIEWPORT, device_scale_factor=scale)
         self.context.add_init_script(_JS_WS_SPY)
         self.page = self.context.new_page()
         self.console_errors: list[str] = []
