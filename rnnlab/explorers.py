@@ -27,9 +27,10 @@ from collections.abc import Callable
 
 import ipywidgets as widgets
 import numpy as np
+import torch
 from matplotlib.ticker import FuncFormatter
 
-from rnnlab import data, text
+from rnnlab import bptt, data, text
 from rnnlab import gradients as G
 from rnnlab.widgets import BadInput, Explorer, GateHeatmaps, figure, fit_limits, guarded
 
@@ -151,7 +152,6 @@ class HiddenStateExplorer(Explorer):
         except ValueError as err:
             raise BadInput(str(err)) from None
         model = self.models[self.model.value]
-        model = model[0] if isinstance(model, tuple) else model
         states, p_next = self.states(model, seq)
         n = len(seq)
         self.image.set_data(states.T.detach().numpy())
@@ -167,22 +167,46 @@ class HiddenStateExplorer(Explorer):
         return full
 
 
+@torch.no_grad()
+def truncated_w_hh_grads(params: dict, xs, targets, ks: list[int | None]) -> torch.Tensor:
+    """dL/dW_hh of ``bptt.bptt`` (mse loss) for every truncation k of ``ks`` at once: (len(ks),
+    H, H). One forward pass and one backward pass that carries a copy of dL/dh per k; copy j is
+    zeroed where truncation ks[j] detaches the state. Equal to ``bptt.bptt(..., k=k)`` for each
+    k (tests/test_explorers.py), about len(ks) times faster."""
+    hs, ys = bptt.forward(params, xs)
+    dys = bptt.output_grad(ys, targets, "mse")
+    W_hh, W_hy = params["W_hh"], params["W_hy"]
+    T = xs.shape[0]
+    dh_next = torch.zeros((len(ks), *hs[0].shape), dtype=hs.dtype)
+    grad = torch.zeros((len(ks), *W_hh.shape), dtype=hs.dtype)
+    for t in range(T - 1, -1, -1):
+        h, h_prev = hs[t + 1], hs[t]
+        da = (dys[t] @ W_hy + dh_next) * (1 - h * h)          # (K, B, H)
+        grad += da.transpose(1, 2) @ h_prev
+        dh_next = da @ W_hh
+        cut = torch.tensor([k is not None and t > 0 and t % k == 0 for k in ks])
+        dh_next[cut] = 0.0
+    return grad
+
+
 class TruncationExplorer(Explorer):
     """Lesson 03: each step's share of dL_T/dW_hh, full and truncated every k steps (left), and
     the relative error of the truncated gradient for every k (right).
 
     ``shares(params, xs, targets, k=None)`` gives the (T,) norms of each step's share;
-    ``error(params, xs, targets, k)`` the relative error of truncation at k;
-    ``params(scale)`` the parameters with W_hh scaled; ``xs``, ``targets`` are (T_max, ...)
-    and the sequence shown is their first T steps."""
+    ``params(scale)`` the parameters with W_hh scaled (``rnnlab.bptt``'s dict); the relative
+    error ||cut - full|| / ||full|| of dL/dW_hh comes from ``bptt.bptt``;
+    ``xs``, ``targets`` are (T_max, ...) and the sequence shown is their first T steps;
+    ``k_grid`` the k of the right panel."""
 
     title = "Each step's share of the gradient"
-    K_GRID = (1, 2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 25, 30, 40, 50, 60)
 
-    def __init__(self, shares: Callable, error: Callable, params: Callable, xs, targets,
-                 T: int = 30, scale: float = 1.0, k: int = 10):
+    def __init__(self, shares: Callable, params: Callable, xs, targets,
+                 T: int = 30, scale: float = 1.0, k: int = 10,
+                 k_grid=(1, 2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 25, 30, 40, 50, 60)):
         super().__init__()
-        self.shares, self.error, self.params = shares, error, params
+        self.k_grid = list(k_grid)
+        self.shares, self.params = shares, params
         self.xs, self.targets = xs, targets
         t_max = len(xs)
         self.T = widgets.IntSlider(value=T, min=5, max=t_max, description="T")
@@ -202,9 +226,15 @@ class TruncationExplorer(Explorer):
         (self.err_dot,) = self.ax_r.loglog([], [], "o", ms=9, color="tab:orange")
         self.ax_r.set_xlabel("truncation k")
         self.ax_r.set_ylabel("relative error of dL/dW_hh")
-        self._key = None
         self._start({"T": self.T, "scale": self.scale, "k": self.k}, fig,
                     [self.full_line, self.cut_dots, self.err_line, self.err_dot])
+
+    def _errors(self, T: int, scale: float, ks: list[int]) -> np.ndarray:
+        """Relative error ||cut - full|| / ||full|| of dL/dW_hh truncated at each k of ``ks``."""
+        params, xs, tg = self.params(scale), self.xs[:T], self.targets[:T]
+        grads = truncated_w_hh_grads(params, xs, tg, [None, *ks])
+        full = grads[0]
+        return ((grads[1:] - full).flatten(1).norm(dim=1) / full.norm()).numpy()
 
     @staticmethod
     def _positive(v):
@@ -219,20 +249,18 @@ class TruncationExplorer(Explorer):
         cut_s = self.shares(params, xs, tg, k=k)
         self.full_line.set_data(steps, self._positive(full_s))
         self.cut_dots.set_data(steps, self._positive(cut_s))
-        ks = [j for j in self.K_GRID if j < T]
-        if (T, self.scale.value) != self._key:  # the right panel depends on T and scale only
-            self._key = (T, self.scale.value)
-            self._errs = np.array([self.error(params, xs, tg, j) for j in ks])
-        errs = self._errs
+        ks = [j for j in self.k_grid if j < T]
+        errs = self._errors(T, self.scale.value, ks + ([k] if k < T else []))
+        err_now = float(errs[-1]) if k < T else 0.0
+        errs = errs[:len(ks)]
         self.err_line.set_data(ks, np.maximum(errs, 1e-17))
-        err_now = float(errs[ks.index(k)]) if k in ks else (
-            self.error(params, xs, tg, k) if k < T else 0.0)
         self.err_dot.set_data([k] if k < T else [], [max(err_now, 1e-17)] if k < T else [])
         pos = full_s[full_s > 0]
-        full = fit_limits(self.ax_l, 0, T + 1, axis="x", pad=0.0, fill=1.0)
-        full |= fit_limits(self.ax_l, pos.min(), pos.max(), pad=0.15)
+        full = fit_limits(self.ax_l, 0, T + 1, axis="x", pad=0.15, fill=0.6)
+        full |= fit_limits(self.ax_l, pos.min(), pos.max(), pad=0.3, fill=0.4)
         full |= fit_limits(self.ax_r, 0.8, max(ks) * 1.25, axis="x", pad=0.0, fill=1.0)
-        full |= fit_limits(self.ax_r, max(errs.min(), 1e-17), max(errs.max(), 1e-16), pad=0.15)
+        full |= fit_limits(self.ax_r, max(errs.min(), 1e-17), max(errs.max(), 1e-16), pad=0.3,
+                           fill=0.4)
         kept = int((cut_s > 0).sum())
         self.readout.value = (f"k = {k}{' (≥ T: full BPTT)' if k >= T else ''}: L_T reaches "
                               f"back {kept} of {T} steps; relative error of dL/dW_hh = "
@@ -322,7 +350,7 @@ class GradientNormExplorer(Explorer):
         key = tuple(ln.get_label() for ln in drawn)
         if key != self._legend_key:  # the legend lists only the curves drawn
             self._legend_key = key
-            self.ax.legend(handles=drawn, loc="lower left", fontsize=8)
+            self.ax.legend(handles=drawn, loc="best", fontsize=8)
             full = True
         ratio = f"10^{p.log_ratio:+.1f}" if math.isfinite(p.log_ratio) else "0 (exactly)"
         self.title_text.set_text(f"{cell}, ρ = {rho:.2f}, T = {T}: "
@@ -357,6 +385,7 @@ class TrainingGradientsExplorer(Explorer):
         fig, (axh, axp, axl) = figure(figsize=(11.5, 3.6), ncols=3, dpi=DPI,
                                       gridspec_kw={"width_ratios": [1.15, 1, 1]})
         self.axh, self.axp = axh, axp
+        fig.get_layout_engine().set(wspace=0.06)  # room between the colour bar's label and axp's
         lo = min(r["heat"].min() for r in runs.values())
         hi = max(r["heat"].max() for r in runs.values())
         self.img = axh.imshow(first["heat"].T, origin="lower", aspect="auto", cmap="viridis",

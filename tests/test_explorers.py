@@ -201,22 +201,32 @@ def test_truncation_every_control():
         c = bptt.loss_step_contributions(params, xs, targets, t=len(xs) - 1, k=k)
         return c.flatten(1).norm(dim=1).numpy()
 
-    def error(params, xs, targets, k):
-        full = bptt.bptt(params, xs, targets).grads["W_hh"]
-        cut = bptt.bptt(params, xs, targets, k=k).grads["W_hh"]
-        return ((cut - full).norm() / full.norm()).item()
-
     xs = torch.randn(24, 4, 3, generator=gen, dtype=torch.float64)
     targets = torch.randn(24, 4, 2, generator=gen, dtype=torch.float64)
-    ex = explorers.TruncationExplorer(shares, error, lambda s: base | {"W_hh": base["W_hh"] * s},
+    ex = explorers.TruncationExplorer(shares, lambda s: base | {"W_hh": base["W_hh"] * s},
                                       xs, targets, T=20, k=5)
     assert_every_control_works(drive(ex))
     # k = 5 of T = 20: the truncated shares stop 5 steps back; the error dot sits at k
     assert int(np.isfinite(ex.cut_dots.get_ydata()).sum()) == 5
     assert list(ex.err_dot.get_xdata()) == [5]
+    full = bptt.bptt(ex.params(1.0), xs[:20], targets[:20]).grads["W_hh"]
+    cut = bptt.bptt(ex.params(1.0), xs[:20], targets[:20], k=5).grads["W_hh"]
+    assert np.isclose(ex.err_dot.get_ydata()[0], ((cut - full).norm() / full.norm()).item())
     assert "reaches back 5 of 20 steps" in ex.readout.value
     ex.k.value = 24
     assert len(ex.err_dot.get_xdata()) == 0 and "full BPTT" in ex.readout.value
+
+
+def test_all_truncations_at_once_equal_bptt():
+    gen = torch.Generator().manual_seed(3)
+    params = bptt.init_params(3, 5, 2, gen)
+    xs = torch.randn(17, 4, 3, generator=gen, dtype=torch.float64)
+    targets = torch.randn(17, 4, 2, generator=gen, dtype=torch.float64)
+    ks = [None, 1, 2, 3, 5, 8, 16, 17, 40]
+    got = explorers.truncated_w_hh_grads(params, xs, targets, ks)
+    for j, k in enumerate(ks):
+        want = bptt.bptt(params, xs, targets, k=k).grads["W_hh"]
+        assert torch.allclose(got[j], want, rtol=1e-12, atol=1e-14), k
 
 
 # -- lessons 04 and 05 -------------------------------------------------------------------------

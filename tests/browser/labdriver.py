@@ -35,6 +35,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = ROOT / "notebooks"
 QUIZZES = ROOT / "rnnlab" / "quizzes"
+LAB_SETTINGS = ROOT / "jupyter" / "lab" / "settings"
 CHROMIUM = Path(os.environ.get("RNNLAB_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
@@ -126,6 +127,12 @@ class LabServer:
         _write_json(settings / "@jupyterlab" / "apputils-extension" /
                     "notification.jupyterlab-settings",
                     {"fetchNews": "false", "checkForUpdates": False})
+        # The course's own JupyterLab defaults (jupyter/lab/settings), as `make setup` installs
+        # them into the environment.
+        app_settings = b / "app-settings"
+        if app_settings.exists():
+            shutil.rmtree(app_settings)
+        shutil.copytree(LAB_SETTINGS, app_settings)
         config = b / "config"
         _write_json(config / "labconfig" / "page_config.json",
                     {"disabledExtensions": {"@jupyterlab/apputils-extension:announcements": True}})
@@ -156,6 +163,7 @@ class LabServer:
             f"--ServerApp.root_dir={self.root}", "--ServerApp.terminals_enabled=False",
             "--LabApp.expose_app_in_browser=True",
             "--ServerApp.shutdown_no_activity_timeout=0", "--LabApp.extension_manager=readonly",
+            f"--LabApp.app_settings_dir={self.base / 'app-settings'}",
         ]
         if hasattr(os, "geteuid") and os.geteuid() == 0:  # containers and CI run as root
             cmd.append("--allow-root")
@@ -541,6 +549,18 @@ class NotebookPage:
                 raise AssertionError(f"{self.name}: still running after {timeout:.0f} s "
                                      f"({where} busy)")
         return time.monotonic() - t0
+
+    def save(self, timeout: float = 30) -> None:
+        """File > Save, then wait until the notebook is no longer marked as changed."""
+        self.page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
+        deadline = time.monotonic() + timeout
+        while self.page.evaluate("""(path) => {
+            for (const w of window.jupyterapp.shell.widgets('main'))
+              if (w.context && w.context.path === path) return w.context.model.dirty;
+            return true; }""", self.relpath):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{self.name}: not saved after {timeout:.0f} s")
+            time.sleep(0.2)
 
     def wait_widgets(self, timeout: float = 30) -> None:
         """Give widget views time to render (each shows "Loading widget..." until it does)."""
