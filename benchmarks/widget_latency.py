@@ -102,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     wp = min(40, max([len("plot")] + [len(r[1]) for r in rows]))
     wc = min(28, max([len("control")] + [len(r[3]) for r in rows]))
     head = (f"{'notebook':<{wn}}  {'plot':<{wp}}  {'px':>3}  {'control':<{wc}}  {'n':>3}  "
-            f"{'median':>7}  {'p90':>7}  {'max':>7}  {'callback':>8}  {'draw':>6}  target")
+            f"{'median':>7}  {'p90':>7}  {'max':>7}  {'to image':>8}  {'draw':>6}  target")
     print(head)
     print("-" * len(head))
     medians: dict[float, list[float]] = {}
@@ -128,9 +128,9 @@ def main(argv: list[str] | None = None) -> int:
     if not rows:
         print("(no interactive plots found)")
     else:
-        print("\ncallback: median time from the input event to the kernel's redraw request "
-              "(control -> kernel, the callback,\ndraw_idle); draw: the rest (the figure rendered "
-              "by Agg, PNG, transfer, drawn on the canvas).")
+        print("\nto image: median time from the input event until the new image reached the page "
+              "(control -> kernel, the callback,\nthe figure rendered by Agg, PNG, transfer); "
+              "draw: the rest (the page decoding and drawing it).")
     for scale, meds in sorted(medians.items()):
         print(f"\nPixel density {scale:g}x: median over plots {statistics.median(meds):.0f} ms "
               f"({sum(m < TARGET_MS for m in meds)} of {len(meds)} plots under "

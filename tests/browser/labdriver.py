@@ -431,10 +431,12 @@ _JS_WATCHED = """(panel) => {
 }"""
 
 # Installed before JupyterLab loads: the time of every kernel message that asks an ipympl canvas
-# to redraw ({"type": "draw"}, sent by draw_idle once a callback has updated the artists).
+# to redraw ({"type": "draw"}, sent by draw_idle once a callback has updated the artists), and
+# of every image an ipympl canvas receives ({"type": "binary"}: a full frame, or a blit's diff).
 _JS_WS_SPY = r"""(() => {
   const Orig = window.WebSocket, decoder = new TextDecoder();
   window.__rnnlabDrawRequests = [];
+  window.__rnnlabImages = [];
   window.WebSocket = class extends Orig {
     constructor(...args) {
       super(...args);
@@ -444,6 +446,8 @@ _JS_WS_SPY = r"""(() => {
           : d instanceof ArrayBuffer ? decoder.decode(new Uint8Array(d)) : '';
         if (text.includes('\\"type\\": \\"draw\\"') || text.includes('\\"type\\":\\"draw\\"'))
           window.__rnnlabDrawRequests.push(performance.now());
+        if (text.includes('\\"type\\": \\"binary\\"') || text.includes('\\"type\\":\\"binary\\"'))
+          window.__rnnlabImages.push(performance.now());
       });
     }
   };
@@ -839,8 +843,9 @@ class NotebookPage:
     def redraw_latencies(self, panel, control: Control, n: int = 12) -> list[float]:
         """Milliseconds from each input event on ``control`` (one slider step, or the next
         option) to the next draw on the panel's ipympl canvas, measured in the page.
-        ``self.kernel_parts`` gets, for each, the part until the kernel's redraw request
-        arrived (input sent, callback run); the rest is rendering, PNG, transfer, drawing."""
+        ``self.kernel_parts`` gets, for each, the part until the new image arrived in the page
+        (input sent, callback run, figure rendered, PNG made and sent); the rest is the
+        browser decoding and drawing it."""
         panel.element_handle().evaluate(_JS_WATCH)
         out = []
         self.kernel_parts: list[float] = []
@@ -857,9 +862,9 @@ class NotebookPage:
                     later = [t for t in seen["draws"][n_draws:] if t >= t_in]
                     if later:
                         out.append(later[0] - t_in)
-                        asks = [t for t in self.page.evaluate("() => window.__rnnlabDrawRequests")
-                                if t_in <= t <= later[0]]
-                        self.kernel_parts.append(asks[0] - t_in if asks else float("nan"))
+                        images = [t for t in self.page.evaluate("() => window.__rnnlabImages")
+                                  if t_in <= t <= later[0]]
+                        self.kernel_parts.append(images[-1] - t_in if images else float("nan"))
                         break
                 if time.monotonic() > deadline:
                     out.append(float("nan"))
