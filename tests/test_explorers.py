@@ -299,16 +299,18 @@ def test_training_gradients_every_control():
 
 
 def test_training_gradients_labels_do_not_overlap():
+    # A learner saw the colour bar's label run into the middle plot's y label (6 pt apart).
     ex = explorers.TrainingGradientsExplorer(fake_training_runs(), baseline=1 / 6)
     fig = ex.fig
     fig.canvas.draw()
     r = fig.canvas.get_renderer()
     boxes = [ax.yaxis.label.get_window_extent(r) for ax in fig.axes]
-    boxes += [ax.get_yticklabels()[0].get_window_extent(r) for ax in fig.axes
-              if ax.get_yticklabels()]
+    assert len(boxes) == 4  # three plots and the colour bar
     for i, a in enumerate(boxes):
         for b in boxes[i + 1:]:
-            assert not a.overlaps(b), (a, b)
+            if a.y1 > b.y0 and b.y1 > a.y0:  # side by side: at least 12 pt between them
+                gap_pt = max(b.x0 - a.x1, a.x0 - b.x1) * 72 / fig.dpi
+                assert gap_pt >= 12, (a, b, gap_pt)
 
 
 def test_clipping_every_control():
