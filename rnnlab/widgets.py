@@ -210,7 +210,9 @@ class Blitter:
         self.full_draws += 1
 
     def update(self, full: bool = False) -> None:
-        if full or self.background is None or not getattr(self.canvas, "supports_blit", False):
+        # Not canvas.supports_blit: ipympl's canvas says False, yet its blit() sends just the
+        # changed pixels, which is the point here; what is needed is an Agg buffer to restore.
+        if full or self.background is None or not hasattr(self.canvas, "restore_region"):
             self.pending = True
             self.canvas.draw_idle()
             return

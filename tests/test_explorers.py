@@ -390,3 +390,41 @@ def test_fit_limits_keeps_limits_while_the_data_fits():
     ax.set_yscale("log")
     assert rw.fit_limits(ax, 1e-3, 1e3) and np.allclose(np.log10(ax.get_ylim()), [-3.6, 3.6])
     assert not rw.fit_limits(ax, math.nan, 1.0)
+
+
+IPYMPL_BLITS = """
+import matplotlib
+matplotlib.use("module://ipympl.backend_nbagg")
+import numpy as np
+from rnnlab import explorers
+runs = {None: {"step": [1, 2, 3], "loss": [1.0, 5.0, 9.0], "grad_norm": [2.0, 4.0, 8.0]},
+        1.0: {"step": [1, 2, 3], "loss": [1.0, 0.5, 0.2], "grad_norm": [2.0, 1.0, 0.9]}}
+ex = explorers.ClippingExplorer(runs)
+canvas = ex.fig.canvas
+sent = []
+canvas.send_binary = lambda data: sent.append(len(data))
+if canvas not in canvas.manager.web_sockets:  # ipympl: the canvas is its own connection
+    canvas.manager.add_web_socket(canvas)
+canvas.handle_event({"type": "draw"})       # the front end asks for its first image
+before = (ex.blitter.full_draws, ex.blitter.blits, len(sent))
+ex.choice.value = "clip"
+after = (ex.blitter.full_draws, ex.blitter.blits, len(sent))
+import json
+print(json.dumps([type(canvas).__name__, before, after, sent]))
+"""
+
+
+def test_ipympl_canvas_blits_and_sends_a_small_image():
+    import os
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", IPYMPL_BLITS], capture_output=True, text=True,
+                         timeout=300, env={**os.environ, "RNNLAB_STRICT": "1"})
+    assert out.returncode == 0, out.stderr[-3000:]
+    import json
+
+    name, before, after, sent = json.loads(out.stdout.strip().splitlines()[-1])
+    assert name == "Canvas"
+    assert after[0] == before[0] and after[1] == before[1] + 1   # a blit, no full draw
+    assert after[2] == before[2] + 1 and sent[-1] < sent[0] / 2  # a diff image, smaller
