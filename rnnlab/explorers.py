@@ -345,7 +345,7 @@ class GradientNormExplorer(Explorer):
         ys = ys[np.isfinite(ys)]
         full = fit_limits(self.ax, 0, T + 1, axis="x", pad=0.0, fill=1.0)
         if ys.size:
-            full |= fit_limits(self.ax, ys.min(), ys.max(), pad=0.12, fill=0.6)
+            full |= fit_limits(self.ax, ys.min(), ys.max(), pad=0.2, fill=0.5)
         drawn = [ln for ln in lines.values() if len(ln.get_xdata())]
         key = tuple(ln.get_label() for ln in drawn)
         if key != self._legend_key:  # the legend lists only the curves drawn
@@ -410,9 +410,11 @@ class TrainingGradientsExplorer(Explorer):
         axl.legend(fontsize=8)
         self.title_h = axh.set_title(" ", fontsize=9)
         self.title_p = axp.set_title(" ", fontsize=9)
+        self._shown = names[0]
+        # The heatmap changes only with the model (then a full redraw); a step only moves the
+        # markers and the profile, which are all a blit has to draw.
         self._start({"model": self.model, "step": self.step}, fig,
-                    [self.img, self.mark_h, self.mark_l, self.prof_line, self.title_h,
-                     self.title_p])
+                    [self.mark_h, self.mark_l, self.prof_line, self.title_h, self.title_p])
 
     def _update(self) -> bool:
         name, s = self.model.value, self.step.value
@@ -421,6 +423,8 @@ class TrainingGradientsExplorer(Explorer):
         if not 0 <= i < len(r["record_step"]):
             raise BadInput(f"expected a training step within {r['record_step'][0]}.."
                            f"{r['record_step'][-1]}, got {s}")
+        full = name != self._shown
+        self._shown = name
         self.img.set_data(r["heat"].T)
         self.mark_h.set_xdata([s, s])
         self.mark_l.set_xdata([s, s])
@@ -428,7 +432,7 @@ class TrainingGradientsExplorer(Explorer):
         self.prof_line.set_color(self.colour[name])
         self.title_h.set_text(f"{name}: gradient reaching each step")
         self.title_p.set_text(f"step {s}: MSE {r['eval'][i]:.4f}")
-        return False
+        return full
 
 
 class ClippingExplorer(Explorer):

@@ -295,7 +295,13 @@ def test_training_gradients_every_control():
     assert np.array_equal(ex.prof_line.get_ydata(), runs["LSTM"]["heat"][i])
     assert list(ex.mark_h.get_xdata()) == [150, 150]
     assert ex.title_p.get_text() == f"step 150: MSE {runs['LSTM']['eval'][i]:.4f}"
-    assert ex.blitter.full_draws == 1  # nothing here changes the axes: every update blits
+    # a step only moves markers: a blit; another model repaints the heatmap: a full draw
+    full, blits = ex.blitter.full_draws, ex.blitter.blits
+    ex.step.value = 160
+    assert (ex.blitter.full_draws, ex.blitter.blits) == (full, blits + 1)
+    ex.model.value = "RNN"
+    assert ex.blitter.full_draws == full + 1
+    assert np.array_equal(ex.img.get_array(), runs["RNN"]["heat"].T)
 
 
 def test_training_gradients_labels_do_not_overlap():
