@@ -73,7 +73,7 @@ class RecurrenceStateExplorer(Explorer):
         self.title_text = self.ax.set_title(" ", fontsize=9, family="monospace")
         self.pick.observe(guarded(self.status)(self._on_pick), names="value")
         self._start({"example": self.pick, "sequence": self.sequence, "w_hh": self.w_hh}, fig,
-                    [self.line, self.title_text])
+                    [self.line, self.title_text], passive=("example",))
 
     def _on_pick(self, change) -> None:
         self.sequence.value = change["new"]
@@ -138,7 +138,7 @@ class HiddenStateExplorer(Explorer):
         self.title_text = self.ax_h.set_title(" ", fontsize=9)
         self.pick.observe(guarded(self.status)(self._on_pick), names="value")
         self._start({"example": self.pick, "text": self.text, "model": self.model}, fig,
-                    [self.image, self.p_line, self.title_text, *self.chars])
+                    [self.image, self.p_line, self.title_text, *self.chars], passive=("example",))
 
     def _on_pick(self, change) -> None:
         self.text.value = change["new"]

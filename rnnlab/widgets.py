@@ -319,12 +319,16 @@ class Explorer:
         self.below: list[widgets.Widget] = []
         self.updates = 0
 
-    def _start(self, controls: dict[str, widgets.Widget], fig, animated) -> None:
+    def _start(self, controls: dict[str, widgets.Widget], fig, animated,
+               passive: tuple[str, ...] = ()) -> None:
+        """``passive``: controls that only set another control (e.g. an example picker that
+        fills a text box), whose own change must not redraw a second time."""
         self.controls, self.fig = controls, fig
         self.blitter = Blitter(fig, animated)
         self.update = guarded(self.status)(self._run_update)
-        for control in controls.values():
-            control.observe(self.update, names="value")
+        for name, control in controls.items():
+            if name not in passive:
+                control.observe(self.update, names="value")
         self.update()
         self.panel = interactive_panel(list(controls.values()), fig, self.status,
                                        title=self.title, below=self.below)

@@ -110,6 +110,13 @@ def test_recurrence_state_every_control(state_explorer):
     assert_every_control_works(drive(state_explorer, extra={"sequence": bad}))
 
 
+def test_picking_an_example_redraws_once(state_explorer):
+    ex = state_explorer
+    n = ex.updates
+    ex.pick.value = EXAMPLES_01["far apart"]
+    assert ex.sequence.value == EXAMPLES_01["far apart"] and ex.updates == n + 1
+
+
 def test_recurrence_state_plots_the_recurrence(state_explorer):
     ex = state_explorer
     ex.w_hh.value = 2.0
