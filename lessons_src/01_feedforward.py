@@ -24,16 +24,15 @@
 
 # %%
 # %matplotlib widget
-import ipywidgets as widgets
 import torch
 from IPython.display import Markdown, display
 from torch import nn
 
 from rnnlab import data
 from rnnlab.check import check, solution  # noqa: F401  (solution: on request)
+from rnnlab.explorers import RecurrenceStateExplorer
 from rnnlab.quiz import Quiz
 from rnnlab.train import fit, seed_everything
-from rnnlab.widgets import BadInput, figure, guarded, interactive_panel, status_line, sweep
 
 quiz = Quiz("l01")
 gen = seed_everything(0)
@@ -348,58 +347,7 @@ assert min(rows) == 1.0
 # %%
 examples = {"A then B (A first)": "abAcdabcBd", "B then A": "cBaabdAcab",
             "far apart": "A" + "abcd" * 6 + "B", "B at the very end": "dcAbadcbaB"}
-seq_box = widgets.Text(value=examples["A then B (A first)"], description="sequence",
-                       continuous_update=False)
-pick = widgets.Dropdown(options=list(examples.items()), description="example")
-w_hh_slider = widgets.FloatSlider(value=6.0, min=0.0, max=8.0, step=0.25, description="w_hh")
-status = status_line()
-readout = widgets.HTML()
-
-fig, ax = figure(figsize=(6.4, 3.0))
-(state_line,) = ax.plot([], [], "o-", color="tab:blue", ms=4)
-ax.axhline(0.0, color="grey", lw=0.8)
-ax.set_ylim(-1.1, 1.1)
-ax.set_xlabel("step t")
-ax.set_ylabel("state h_t")
-
-
-@guarded(status)
-def redraw(_change=None):
-    try:
-        tokens = data.encode_order(seq_box.value)
-    except ValueError as err:
-        raise BadInput(str(err)) from None
-    if len(seq_box.value) > 2000:
-        raise BadInput(f"expected at most 2000 symbols, got {len(seq_box.value)}")
-    h = run_recurrence(tokens, w_hh=w_hh_slider.value)[0]
-    steps = torch.arange(1, len(h) + 1)
-    state_line.set_data(steps.numpy(), h.numpy())
-    ax.set_xlim(0.5, len(h) + 0.5)
-    ax.set_title(seq_box.value if len(seq_box.value) <= 40 else seq_box.value[:37] + "...",
-                 fontsize=9, family="monospace")
-    n_a, n_b = seq_box.value.count("A"), seq_box.value.count("B")
-    if (n_a, n_b) == (1, 1):
-        truth = "A first" if seq_box.value.index("A") < seq_box.value.index("B") else "B first"
-    else:
-        truth = f"not defined ({n_a} A, {n_b} B: the task has one of each)"
-    verdict = "A first" if h[-1] > 0 else "B first"
-    readout.value = (f"final state h_T = {h[-1].item():+.3f} → recurrence says <b>{verdict}</b>"
-                     f"; truth: {truth}")
-    fig.canvas.draw_idle()
-
-
-def on_pick(change):
-    seq_box.value = change["new"]
-
-
-seq_box.observe(redraw, names="value")
-w_hh_slider.observe(redraw, names="value")
-pick.observe(guarded(status)(on_pick), names="value")
-redraw()
-interactive_panel([pick, seq_box, w_hh_slider], fig, status, title="The recurrence's state")
-
-# %%
-display(readout)
+RecurrenceStateExplorer(run_recurrence, examples, w_hh=6.0)
 
 # %%
 far = data.encode_order(examples["far apart"])
@@ -407,13 +355,6 @@ h_small, h_large = (run_recurrence(far, w_hh=w)[0] for w in (1.0, 6.0))
 print(f"far apart (A first): w_hh = 1 gives h_T = {h_small[-1]:+.3f} (state before the B: "
       f"{h_small[-2]:+.3f}); w_hh = 6 gives h_T = {h_large[-1]:+.3f}")
 assert h_small[-2] < 0.5 and h_small[-1] < 0 < h_large[-1]  # faded and overwritten; latched
-
-# %% [markdown]
-# The sweep below moves every control through its range (and tries some bad input), so the
-# automated tests exercise every callback.
-
-# %%
-sweep([pick, w_hh_slider, seq_box], extra={seq_box: ["", "abXq", "AB" * 1500, "aAbB"]})
 
 # %% [markdown]
 # ## 7. Pitfalls

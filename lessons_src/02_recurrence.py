@@ -17,7 +17,6 @@
 # %matplotlib widget
 import math
 
-import ipywidgets as widgets
 import numpy as np
 import torch
 from IPython.display import Markdown, display
@@ -27,18 +26,11 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence, pad_se
 
 from rnnlab import data, text
 from rnnlab.check import check, solution  # noqa: F401  (solution: on request)
+from rnnlab.explorers import HiddenStateExplorer
 from rnnlab.models import RNN
 from rnnlab.quiz import Quiz
 from rnnlab.train import fit, seed_everything
-from rnnlab.widgets import (
-    BadInput,
-    canvas_widget,
-    figure,
-    guarded,
-    interactive_panel,
-    status_line,
-    sweep,
-)
+from rnnlab.widgets import canvas_widget, figure
 
 quiz = Quiz("l02")
 gen = seed_everything(0)  # also sets one CPU thread: faster for models this small
@@ -645,29 +637,13 @@ display(Markdown(
 # a trained model. The top panel shows its hidden state `h_t`, one column per character and one
 # row per unit, coloured from −1 to +1; the bottom panel shows the probability the model gave to
 # the character that actually came next. Compare a phrase from the paragraph with new words made
-# of the same letters (the table after the sweep does it for every example and model).
+# of the same letters (the table after the plot does it for every example and model).
 
 # %%
 examples = {"from the paragraph": "the state is all the network remembers",
             "new words, same letters": "a small cat reads the weights at night",
             "one letter, repeated": "aaaaaaaaaaaaaaaaaaaaaaaa",
             "reversed": "srebmemer krowten eht lla si etats eht"}
-MAX_CHARS = 120
-pick = widgets.Dropdown(options=list(examples.items()), description="example")
-text_box = widgets.Text(value=examples["from the paragraph"], description="text",
-                        continuous_update=False, layout=widgets.Layout(width="420px"))
-model_pick = widgets.Dropdown(options=list(lms), description="model")
-status = status_line()
-
-fig, (ax_h, ax_p) = figure(figsize=(7.2, 4.2), nrows=2, sharex=True,
-                           gridspec_kw={"height_ratios": [3, 1]})
-image = ax_h.imshow(np.zeros((64, 1)), aspect="auto", cmap="RdBu_r", vmin=-1, vmax=1,
-                    interpolation="nearest")
-fig.colorbar(image, ax=ax_h, label="$h_t$ unit value")
-ax_h.set_ylabel("hidden unit")
-(prob_line,) = ax_p.plot([], [], "o-", ms=3, color="tab:green")
-ax_p.set_ylim(-0.05, 1.05)
-ax_p.set_ylabel("p(next)")
 
 
 @torch.no_grad()
@@ -678,55 +654,13 @@ def states_and_p_next(model, seq):
     return states[0], probs[torch.arange(len(seq) - 1), seq[1:]]
 
 
-@guarded(status)
-def show_states(_change=None):
-    try:
-        seq = vocab.encode(text_box.value)
-    except ValueError as err:
-        raise BadInput(str(err)) from None
-    if len(seq) > MAX_CHARS:
-        raise BadInput(f"expected at most {MAX_CHARS} characters, got {len(seq)}")
-    model = lms[model_pick.value][0]
-    states, p_next = states_and_p_next(model, seq)
-    n = len(seq)
-    image.set_data(states.T.numpy())
-    image.set_extent((-0.5, n - 0.5, states.shape[-1] - 0.5, -0.5))
-    prob_line.set_data(np.arange(n - 1), p_next.numpy())
-    ax_p.set_xlim(-0.5, n - 0.5)
-    step = 1 if n <= 60 else 5
-    ax_p.set_xticks(range(0, n, step),
-                    [text_box.value[i].replace(" ", "␣") for i in range(0, n, step)])
-    guess = text.sample(model, vocab, text_box.value, 20)[n:]
-    mean_p = f"mean p(next) {p_next.mean().item():.2f}; " if n > 1 else ""
-    ax_h.set_title(f"{model_pick.value}: {mean_p}greedy continuation {guess!r}", fontsize=9)
-    fig.canvas.draw_idle()
-
-
-def on_pick(change):
-    text_box.value = change["new"]
-
-
-text_box.observe(show_states, names="value")
-model_pick.observe(show_states, names="value")
-pick.observe(guarded(status)(on_pick), names="value")
-show_states()
-interactive_panel([pick, text_box, model_pick], fig, status,
-                  title="Hidden state of a trained character model")
+HiddenStateExplorer({name: model for name, (model, _) in lms.items()}, vocab, examples,
+                    states_and_p_next, max_chars=120)
 
 
 # %% [markdown]
-# The sweep below moves every control through its range and tries bad text (empty, characters
-# outside the vocabulary, too long), so the automated tests run every callback. Then the same
-# measurement as the plot's title, for every example: the mean probability each model gives to
-# the true next character.
-
-# %%
-def image_is_finite():
-    assert np.isfinite(image.get_array()).all()
-
-
-n_changes = sweep([pick, model_pick, text_box], after=image_is_finite,
-                  extra={text_box: ["", "Hello, world!", "x" * (MAX_CHARS + 1), "the"]})
+# The same measurement as the plot's title, for every example: the mean probability each model
+# gives to the true next character.
 
 # %%
 print(f"{'example':<26}" + "".join(f"{name:>7}" for name in lms))

@@ -14,7 +14,6 @@
 
 # %%
 # %matplotlib widget
-import ipywidgets as widgets
 import numpy as np
 import torch
 from IPython.display import Markdown, display
@@ -22,9 +21,10 @@ from IPython.display import Markdown, display
 from rnnlab import bptt
 from rnnlab.bptt import SavedTensorMeter
 from rnnlab.check import check, solution  # noqa: F401  (solution: on request)
+from rnnlab.explorers import TruncationExplorer
 from rnnlab.quiz import Quiz
 from rnnlab.train import seed_everything
-from rnnlab.widgets import canvas_widget, figure, guarded, interactive_panel, status_line, sweep
+from rnnlab.widgets import canvas_widget, figure
 
 quiz = Quiz("l03")
 gen = seed_everything(0)
@@ -386,70 +386,15 @@ xs_w = torch.randn(T_MAX, 8, D, generator=gen)
 targets_w = torch.randn(T_MAX, 8, O, generator=gen)
 K_GRID = [1, 2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 25, 30, 40, 50, 60]
 
-T_slider = widgets.IntSlider(value=30, min=5, max=T_MAX, description="T")
-scale_slider = widgets.FloatSlider(value=1.0, min=0.25, max=2.0, step=0.05, description="scale")
-k_slider = widgets.IntSlider(value=10, min=1, max=T_MAX, description="k")
-status = status_line()
-readout = widgets.HTML()
-
-fig_w, (ax_l, ax_r) = figure(figsize=(8.0, 3.2), ncols=2)
-(full_line,) = ax_l.semilogy([], [], "-", color="tab:blue", label="full BPTT")
-(cut_dots,) = ax_l.semilogy([], [], "o", ms=4, color="tab:orange", label="truncated")
-ax_l.set_xlabel("step s")
-ax_l.set_ylabel("‖share of step s in dL_T/dW_hh‖")
-ax_l.legend(loc="upper left", fontsize=8)
-(err_line,) = ax_r.loglog([], [], "o-", ms=3, color="tab:grey")
-(err_dot,) = ax_r.loglog([], [], "o", ms=9, color="tab:orange")
-ax_r.set_xlabel("truncation k")
-ax_r.set_ylabel("relative error of dL/dW_hh")
-
 
 def relative_error(params, xs, targets, k):
+    """||cut - full|| / ||full|| for dL/dW_hh truncated every k steps (cut) and not (full)."""
     full = bptt.bptt(params, xs, targets).grads["W_hh"]
     cut = bptt.bptt(params, xs, targets, k=k).grads["W_hh"]
     return ((cut - full).norm() / full.norm()).item()
 
 
-@guarded(status)
-def update(_change=None):
-    T_now, k = T_slider.value, k_slider.value
-    params = with_scale(scale_slider.value)
-    xs_now, tg_now = xs_w[:T_now], targets_w[:T_now]
-    steps = np.arange(1, T_now + 1)
-    full = last_loss_shares(params, xs_now, tg_now)
-    cut = last_loss_shares(params, xs_now, tg_now, k=k)
-    full_line.set_data(steps, positive(full))
-    cut_dots.set_data(steps, positive(cut))
-    ax_l.set_xlim(0, T_now + 1)
-    ax_l.set_ylim(max(np.nanmin(positive(full)), 1e-30) / 3, full.max() * 3)
-    ks = [j for j in K_GRID if j < T_now]
-    errs = np.array([relative_error(params, xs_now, tg_now, j) for j in ks])
-    err_line.set_data(ks, np.maximum(errs, 1e-17))
-    err_now = relative_error(params, xs_now, tg_now, k) if k < T_now else 0.0
-    err_dot.set_data([k] if k < T_now else [], [max(err_now, 1e-17)] if k < T_now else [])
-    ax_r.set_xlim(0.8, max(ks) * 1.25)
-    ax_r.set_ylim(max(errs.min(), 1e-17) / 3, max(errs.max(), 1e-16) * 3)
-    kept = int((cut > 0).sum())
-    readout.value = (f"k = {k}{' (≥ T: full BPTT)' if k >= T_now else ''}: L_T reaches back "
-                     f"{kept} of {T_now} steps; relative error of dL/dW_hh = {err_now:.2e}")
-    fig_w.canvas.draw_idle()
-
-
-for control in (T_slider, scale_slider, k_slider):
-    control.observe(update, names="value")
-update()
-interactive_panel([T_slider, scale_slider, k_slider], fig_w, status,
-                  title="Each step's share of the gradient")
-
-# %%
-display(readout)
-
-# %% [markdown]
-# The sweep below drives every slider through its range, so the automated tests run every
-# callback.
-
-# %%
-sweep([T_slider, scale_slider, k_slider])
+TruncationExplorer(last_loss_shares, with_scale, xs_w, targets_w, T=30, k=10, k_grid=K_GRID)
 
 # %% [markdown]
 # ## 8. The cost of BPTT: memory grows with T

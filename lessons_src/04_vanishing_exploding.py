@@ -49,20 +49,19 @@ import math
 import time
 from pathlib import Path
 
-import ipywidgets as widgets
 import numpy as np
 import torch
 from IPython.display import Markdown, display
-from matplotlib.ticker import FuncFormatter
 from torch import nn
 
 from rnnlab import gradients as G
 from rnnlab.check import check, solution  # noqa: F401  (solution: on request)
 from rnnlab.data import ADDING_BASELINE_MSE, ADDING_ONE_MARKER_MSE, adding_problem
+from rnnlab.explorers import ClippingExplorer, GradientNormExplorer, TrainingGradientsExplorer
 from rnnlab.models import RNN
 from rnnlab.quiz import Quiz
 from rnnlab.train import fit, seed_everything
-from rnnlab.widgets import figure, guarded, interactive_panel, status_line, sweep
+from rnnlab.widgets import figure
 
 quiz = Quiz("l04")
 gen = seed_everything(0)  # also sets one CPU thread: faster for models this small
@@ -209,84 +208,7 @@ display(Markdown(
 # autograd on the `hidden_states` the layers keep (the cell after the widget).
 
 # %%
-cell_dd = widgets.Dropdown(options=G.CELLS, value="RNN", description="cell")
-nl_dd = widgets.Dropdown(options=G.NONLINEARITIES, value="tanh", description="f")
-init_dd = widgets.Dropdown(options=G.INITS, value="gaussian", description="init W_hh")
-rho_sl = widgets.FloatSlider(value=1.0, min=0.1, max=2.0, step=0.05, description="ρ(W_hh)",
-                             continuous_update=False)
-T_sl = widgets.IntSlider(value=100, min=10, max=1000, step=10, description="T",
-                         continuous_update=False)
-hidden_dd = widgets.Dropdown(options=[8, 16, 32, 64, 128], value=64, description="hidden")
-# 0 stands for "no clipping" (a Dropdown whose value is None shows no selection).
-clip_dd = widgets.Dropdown(options=[("no clipping", 0.0), ("clip at 10", 10.0),
-                                    ("clip at 1", 1.0), ("clip at 0.1", 0.1)],
-                           value=0.0, description="clipping")
-status1 = status_line()
-
-fig1, ax1 = figure(figsize=(7.0, 3.6))
-(line_meas,) = ax1.plot([], [], color="tab:blue", lw=2, label="measured ||∂L/∂h_t||")
-(line_clip,) = ax1.plot([], [], color="tab:green", lw=1.5, ls="--", label="after clipping")
-(line_theory,) = ax1.plot([], [], color="black", lw=1, ls=":", label="ρ^(T−t)")
-(line_bound,) = ax1.plot([], [], color="tab:red", lw=1, ls="-.", label="bound σ_max^(T−t)")
-(line_vanilla,) = ax1.plot([], [], color="grey", lw=1, label="vanilla RNN, same settings")
-ax1.set_xlabel("time step t")
-ax1.set_ylabel("||∂L/∂h_t|| (log scale)")
-ax1.yaxis.set_major_formatter(FuncFormatter(lambda y, _pos: f"1e{y:.0f}"))
-ax1.grid(alpha=0.3)
-
-
-@guarded(status1)
-def update_profile(_change=None):
-    clip = clip_dd.value or None
-    p = G.profile(cell_dd.value, T_sl.value, hidden_dd.value, rho_sl.value, nl_dd.value,
-                  init_dd.value, clip)
-    shown = np.isfinite(p.log_norms)
-    ys = [p.log_norms[shown]]
-    if cell_dd.value != "RNN":  # the vanilla RNN (with f) beside the gated cell, for comparison
-        pv = G.profile("RNN", T_sl.value, hidden_dd.value, rho_sl.value, nl_dd.value,
-                       init_dd.value)
-        ok_v = np.isfinite(pv.log_norms)
-        line_vanilla.set_data(pv.t[ok_v], pv.log_norms[ok_v])
-        line_vanilla.set_label(f"vanilla {nl_dd.value} RNN, same settings")
-        ys.append(pv.log_norms[ok_v])
-    else:
-        line_vanilla.set_data([], [])
-    line_meas.set_data(p.t[shown], p.log_norms[shown])
-    if clip is not None:
-        line_clip.set_data(p.t[shown], p.log_clipped[shown])
-    else:
-        line_clip.set_data([], [])
-    if p.log_theory is not None:
-        line_theory.set_data(p.t, p.log_theory)
-    else:
-        line_theory.set_data([], [])
-    if p.log_bound is not None:
-        line_bound.set_data(p.t, p.log_bound)
-    else:
-        line_bound.set_data([], [])
-    if clip is not None:
-        ys.append(p.log_clipped[shown])
-    if p.log_theory is not None:
-        ys.append(p.log_theory)
-    lo, hi = float(np.min(np.concatenate(ys))), float(np.max(np.concatenate(ys)))
-    pad = max(1.0, 0.08 * (hi - lo))
-    ax1.set_ylim(lo - pad, hi + pad)  # the bound may leave the top: it only has to lie above
-    ax1.set_xlim(0, p.t[-1] + 1)
-    ratio = (f"10^{p.log_ratio:+.1f}" if math.isfinite(p.log_ratio) else "0 (exactly)")
-    ax1.set_title(f"{cell_dd.value}, ρ = {rho_sl.value:.2f}, T = {T_sl.value}: "
-                  f"||∂L/∂h_1|| / ||∂L/∂h_T|| = {ratio}", fontsize=9)
-    status1.value = " · ".join(p.notes)
-    drawn = [ln for ln in (line_meas, line_clip, line_theory, line_bound, line_vanilla)
-             if len(ln.get_xdata())]
-    ax1.legend(handles=drawn, loc="best", fontsize=8)
-    fig1.canvas.draw_idle()
-
-
-for control in (cell_dd, nl_dd, init_dd, rho_sl, T_sl, hidden_dd, clip_dd):
-    control.observe(update_profile, names="value")
-update_profile()
-interactive_panel([cell_dd, nl_dd, init_dd, rho_sl, T_sl, hidden_dd, clip_dd], fig1, status1,
-                  title="Gradient norm over time steps")
+GradientNormExplorer(cell="RNN", rho=(1.0, 0.1, 2.0, 0.05), T=(100, 10, 1000, 10))
 
 # %%
 checks = []
@@ -306,12 +228,6 @@ assert all(ok for _, ok, _ in checks)
 # Things to try: linear, ρ = 0.9, then 1.1 (a small change in ρ; compare the ratios in the title);
 # tanh with ρ = 2 (it does not explode like the linear net: why? section 5); ReLU with identity
 # initialisation at ρ = 1; clipping at ρ = 1.5 (the curve moves down, its slope does not change).
-#
-# The sweep below drives every control through its whole range, so the tests run every callback,
-# including ρ = 2 with T = 1000.
-
-# %%
-sweep([cell_dd, nl_dd, init_dd, rho_sl, T_sl, hidden_dd, clip_dd])
 
 # %% [markdown]
 # ## 5. Why it happens
@@ -565,55 +481,7 @@ for cell in ("RNN", "LSTM"):
           f"{r['heat'][-1, 0]:+.1f}")
 
 # %%
-model_tb = widgets.ToggleButtons(options=["RNN", "LSTM"], value="RNN", description="model")
-step_sl = widgets.IntSlider(value=steps_add, min=0, max=steps_add, step=every_add,
-                            description="train step", continuous_update=False)
-status2 = status_line()
-fig2, (axh, axp, axl) = figure(figsize=(9.6, 3.3), ncols=3)
-lo_h = min(r["heat"].min() for r in runs.values())
-hi_h = max(r["heat"].max() for r in runs.values())
-img = axh.imshow(runs["RNN"]["heat"].T, origin="lower", aspect="auto", cmap="viridis",
-                 vmin=lo_h, vmax=hi_h,
-                 extent=(-every_add / 2, steps_add + every_add / 2, 0.5, T_add + 0.5))
-fig2.colorbar(img, ax=axh, label="log10 ||∂L/∂h_t||")
-mark_h = axh.axvline(steps_add, color="white", lw=1)
-axh.set_xlabel("training step")
-axh.set_ylabel("time step t")
-(prof_line,) = axp.plot([], [], "o-", ms=3, color="tab:blue")
-axp.set_xlim(0.5, T_add + 0.5)
-axp.set_ylim(lo_h - 0.3, hi_h + 0.3)
-axp.set_xlabel("time step t")
-axp.set_ylabel("log10 ||∂L/∂h_t||")
-for cell, colour in (("RNN", "tab:orange"), ("LSTM", "tab:blue")):
-    axl.semilogy(runs[cell]["record_step"], runs[cell]["eval"], color=colour, label=cell)
-axl.axhline(ADDING_BASELINE_MSE, color="grey", ls=":", label="baseline 1/6")
-mark_l = axl.axvline(steps_add, color="black", lw=0.8)
-axl.set_xlabel("training step")
-axl.set_ylabel("held-out MSE")
-axl.legend(fontsize=8)
-
-
-@guarded(status2)
-def update_training(_change=None):
-    r = runs[model_tb.value]
-    i = int(np.searchsorted(r["record_step"], step_sl.value))
-    img.set_data(r["heat"].T)
-    mark_h.set_xdata([step_sl.value, step_sl.value])
-    mark_l.set_xdata([step_sl.value, step_sl.value])
-    prof_line.set_data(np.arange(1, T_add + 1), r["heat"][i])
-    prof_line.set_color("tab:orange" if model_tb.value == "RNN" else "tab:blue")
-    axh.set_title(f"{model_tb.value}: gradient reaching each step", fontsize=9)
-    axp.set_title(f"step {step_sl.value}: MSE {r['eval'][i]:.4f}", fontsize=9)
-    fig2.canvas.draw_idle()
-
-
-model_tb.observe(update_training, names="value")
-step_sl.observe(update_training, names="value")
-update_training()
-interactive_panel([model_tb, step_sl], fig2, status2, title="Gradient norms while training")
-
-# %%
-sweep([model_tb, step_sl])
+TrainingGradientsExplorer(runs, baseline=ADDING_BASELINE_MSE)
 
 # %%
 rnn_first = runs["RNN"]["heat"][:, 0]
@@ -677,49 +545,7 @@ display(Markdown(
     f"what makes training succeed."))
 
 # %%
-clip_tb = widgets.ToggleButtons(options=[("no clipping", "none"), ("clip at 1", "clip")],
-                                value="none", description="run")
-status3 = status_line()
-fig3, (ax_loss, ax_gn) = figure(figsize=(8.0, 3.0), ncols=2)
-(loss_line,) = ax_loss.semilogy([], [], color="tab:red")
-(gn_line,) = ax_gn.semilogy([], [], color="tab:red")
-ax_gn.axhline(1.0, color="grey", ls=":", lw=1, label="clipping threshold")
-ax_loss.set_xlabel("training step")
-ax_loss.set_ylabel("training loss (MSE)")
-ax_gn.set_xlabel("training step")
-ax_gn.set_ylabel("gradient norm before clipping")
-ax_gn.legend(fontsize=8)
-fin = [v for h_ in clip_runs.values() for v in h_["loss"] + h_["grad_norm"] if math.isfinite(v)]
-for ax_ in (ax_loss, ax_gn):
-    ax_.set_xlim(0, 200)
-    ax_.set_ylim(min(fin) / 2, max(fin) * 2)
-
-
-@guarded(status3)
-def update_clip(_change=None):
-    hist = clip_runs[None] if clip_tb.value == "none" else clip_runs[1.0]
-    steps_, losses = np.array(hist["step"]), np.array(hist["loss"])
-    ok_ = np.isfinite(losses)
-    loss_line.set_data(steps_[ok_], losses[ok_])
-    gns = np.array(hist["grad_norm"])
-    gn_line.set_data(steps_[np.isfinite(gns)], gns[np.isfinite(gns)])
-    colour = "tab:red" if clip_tb.value == "none" else "tab:green"
-    loss_line.set_color(colour)
-    gn_line.set_color(colour)
-    if not ok_.all():
-        status3.value = (f"training stopped at step {int(steps_[~ok_][0])}: the loss became "
-                         f"{losses[~ok_][0]} (not a number the optimiser can use)")
-    else:
-        status3.value = f"all {len(losses)} steps finite; last loss {losses[-1]:.3f}"
-    fig3.canvas.draw_idle()
-
-
-clip_tb.observe(update_clip, names="value")
-update_clip()
-interactive_panel([clip_tb], fig3, status3, title="The same run, with and without clipping")
-
-# %%
-sweep([clip_tb])
+ClippingExplorer(clip_runs)
 
 # %% [markdown]
 # **What clipping acts on.** Both of PyTorch's clipping functions run *after* the backward pass,

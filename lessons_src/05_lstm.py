@@ -33,7 +33,6 @@
 # %matplotlib widget
 import time
 
-import ipywidgets as widgets
 import numpy as np
 import torch
 from IPython.display import Markdown, display
@@ -42,19 +41,14 @@ from torch import nn
 from rnnlab import gradients as G
 from rnnlab.check import check, solution  # noqa: F401  (solution: on request)
 from rnnlab.data import ADDING_BASELINE_MSE, adding_problem
+from rnnlab.explorers import GateExplorer, GradientNormExplorer
 from rnnlab.gated import lstm_layer_fast
 from rnnlab.models import LSTM, RNN, FastLSTM
 from rnnlab.quiz import Quiz
 from rnnlab.train import seed_everything
 from rnnlab.widgets import (
-    BadInput,
-    GateHeatmaps,
     canvas_widget,
     figure,
-    guarded,
-    interactive_panel,
-    status_line,
-    sweep,
 )
 
 quiz = Quiz("l05")
@@ -294,45 +288,8 @@ check("l05.lstm_peephole_cell", lstm_peephole_cell)
 # the same settings.
 
 # %%
-cell_pick = widgets.Dropdown(options=G.CELLS, value="LSTM", description="cell")
-rho_pick = widgets.FloatSlider(value=1.0, min=0.5, max=3.0, step=0.25, description="ρ(W_hh)",
-                               continuous_update=False)
-T_pick = widgets.IntSlider(value=100, min=10, max=300, step=10, description="T",
-                           continuous_update=False)
-status_g = status_line()
-fig_g, ax_g = figure(figsize=(6.4, 3.0))
-(rnn_curve,) = ax_g.plot([], [], color="grey", lw=1, label="RNN")
-(cell_curve,) = ax_g.plot([], [], color="tab:blue", lw=2, label="LSTM")
-ax_g.set_xlabel("step t")
-ax_g.set_ylabel("log10 ||dL/dh_t||")
-ax_g.legend(fontsize=8, loc="lower right")
-
-
-@guarded(status_g)
-def update_gradients(_change=None):
-    settings = dict(T=T_pick.value, hidden=64, rho=rho_pick.value)
-    ours, rnn = G.profile(cell_pick.value, **settings), G.profile("RNN", **settings)
-    rnn_curve.set_data(rnn.t, rnn.log_norms)
-    cell_curve.set_data(ours.t, ours.log_norms)
-    cell_curve.set_label(cell_pick.value)
-    ax_g.legend(fontsize=8, loc="lower right")
-    both = np.concatenate([rnn.log_norms, ours.log_norms])
-    both = both[np.isfinite(both)]
-    ax_g.set_xlim(0, T_pick.value + 1)
-    ax_g.set_ylim(both.min() - 1, max(both.max(), 0) + 1)
-    ax_g.set_title(f"{cell_pick.value}: log10 of ||dL/dh_1|| / ||dL/dh_T|| = "
-                   f"{ours.log_ratio:+.1f} (RNN {rnn.log_ratio:+.1f})", fontsize=9)
-    fig_g.canvas.draw_idle()
-
-
-for control in (cell_pick, rho_pick, T_pick):
-    control.observe(update_gradients, names="value")
-update_gradients()
-interactive_panel([cell_pick, rho_pick, T_pick], fig_g, status_g,
-                  title="Lesson 04's gradient-norm view, LSTM selected")
-
-# %%
-sweep([cell_pick, rho_pick, T_pick])
+GradientNormExplorer(cell="LSTM", show=("cell", "rho", "T"), rho=(1.0, 0.5, 3.0, 0.25),
+                     T=(100, 10, 300, 10), title="Lesson 04's gradient-norm view")
 
 # %%
 at_1 = {cell: G.profile(cell, T=100, hidden=64, rho=1.0).log_ratio for cell in ("RNN", "LSTM")}
@@ -510,50 +467,15 @@ print({k: tuple(v.shape) for k, v in probe.gates[0].items()})
 # closed, 0).
 
 # %%
-seq_pick = widgets.IntSlider(value=0, min=0, max=n_show - 1, description="sequence")
-unit_pick = widgets.IntRangeSlider(value=(0, H_rf - 1), min=0, max=H_rf - 1,
-                                   description="units")
-status = status_line()
-fig, axes = figure(figsize=(6.8, 5.6), nrows=4, sharex=True)
-t_axis = np.arange(T_rf)
-x_np = x_rf_test[:n_show].numpy()
-y_np = y_rf_test[:n_show, :, 0].numpy()
-(store_line,) = axes[0].step(t_axis, x_np[0, :, 1], where="mid", color="tab:green",
-                             label="store")
-(clear_line,) = axes[0].step(t_axis, -x_np[0, :, 2], where="mid", color="tab:red",
-                             label="clear (drawn at -1)")
-(target_line,) = axes[0].plot(t_axis, y_np[0], "k--", label="target")
-(pred_line,) = axes[0].plot(t_axis, pred_rf[0], color="tab:blue", label="prediction")
-axes[0].set_ylim(-1.15, 1.15)
-axes[0].legend(fontsize=7, ncol=4, loc="lower left")
-heatmaps = GateHeatmaps(axes[1:], [("forget gate f", gate_maps["f"]),
-                                    ("input gate i", gate_maps["i"]),
-                                    ("output gate o", gate_maps["o"])], units=(0, H_rf - 1))
-
-
-@guarded(status)
-def show_gates(_change=None):
-    k = seq_pick.value
-    lo, hi = unit_pick.value
-    if not (0 <= k < n_show and 0 <= lo <= hi < H_rf):
-        raise BadInput(f"expected a sequence in 0..{n_show - 1} and units within 0..{H_rf - 1}")
-    heatmaps.show(k, lo, hi)
-    store_line.set_ydata(x_np[k, :, 1])
-    clear_line.set_ydata(-x_np[k, :, 2])
-    target_line.set_ydata(y_np[k])
-    pred_line.set_ydata(pred_rf[k])
-    axes[0].set_title(f"sequence {k}: MSE {np.mean((pred_rf[k] - y_np[k]) ** 2):.4f}",
-                      fontsize=9)
-    fig.canvas.draw_idle()
-
-
-seq_pick.observe(show_gates, names="value")
-unit_pick.observe(show_gates, names="value")
-show_gates()
-interactive_panel([seq_pick, unit_pick], fig, status, title="Gate activations over time")
-
-# %%
-sweep([seq_pick, unit_pick])
+x_np, y_np = x_rf_test[:n_show].numpy(), y_rf_test[:n_show, :, 0].numpy()
+GateExplorer(
+    [("forget gate f", gate_maps["f"]), ("input gate i", gate_maps["i"]),
+     ("output gate o", gate_maps["o"])],
+    [("store", x_np[:, :, 1], {"where": "mid", "color": "tab:green"}),
+     ("clear (drawn at -1)", -x_np[:, :, 2], {"where": "mid", "color": "tab:red"}),
+     ("target", y_np, {"color": "black", "ls": "--"}),
+     ("prediction", pred_rf, {"color": "tab:blue"})],
+    describe=lambda k: f"sequence {k}: MSE {np.mean((pred_rf[k] - y_np[k]) ** 2):.4f}")
 
 # %% [markdown]
 # What to look for, measured over all 512 test sequences rather than read off one picture: for

@@ -32,7 +32,6 @@
 # %matplotlib widget
 import time
 
-import ipywidgets as widgets
 import numpy as np
 import torch
 from IPython.display import Markdown, display
@@ -41,18 +40,13 @@ from torch import nn
 from rnnlab.check import check, solution  # noqa: F401  (solution: on request)
 from rnnlab.course import next_lesson
 from rnnlab.data import ADDING_BASELINE_MSE, adding_problem, delay_task, one_hot
+from rnnlab.explorers import GateExplorer
 from rnnlab.models import GRU, LSTM
 from rnnlab.quiz import Quiz
 from rnnlab.train import seed_everything
 from rnnlab.widgets import (
-    BadInput,
-    GateHeatmaps,
     canvas_widget,
     figure,
-    guarded,
-    interactive_panel,
-    status_line,
-    sweep,
 )
 
 quiz = Quiz("l06")
@@ -380,41 +374,19 @@ assert probe_diff < 1e-6
 z_maps, r_maps = probe.gates[0]["z"].numpy(), probe.gates[0]["r"].numpy()
 values, marks = x_test[:n_show, :, 0].numpy(), x_test[:n_show, :, 1].numpy()
 
-seq_pick = widgets.IntSlider(value=0, min=0, max=n_show - 1, description="sequence")
-unit_pick = widgets.IntRangeSlider(value=(0, 15), min=0, max=H_add - 1, description="units")
-status = status_line()
-fig_z, axes_z = figure(figsize=(6.8, 4.6), nrows=3, sharex=True)
-t_axis = np.arange(T_add)
-(value_line,) = axes_z[0].plot(t_axis, values[0], color="grey", lw=1, label="value")
-(mark_line,) = axes_z[0].plot(t_axis, marks[0], "o", color="tab:red", ms=4, label="marked")
-axes_z[0].set_ylim(-0.05, 1.1)
-axes_z[0].legend(fontsize=7, ncol=2, loc="upper right")
-heatmaps = GateHeatmaps(axes_z[1:], [("update gate z", z_maps), ("reset gate r", r_maps)],
-                        units=(0, 15))
 
 
-@guarded(status)
-def show_gru_gates(_change=None):
-    k = seq_pick.value
-    lo, hi = unit_pick.value
-    if not (0 <= k < n_show and 0 <= lo <= hi < H_add):
-        raise BadInput(f"expected a sequence in 0..{n_show - 1} and units within 0..{H_add - 1}")
-    heatmaps.show(k, lo, hi)
-    value_line.set_ydata(values[k])
-    mark_line.set_ydata(np.where(marks[k] > 0, values[k], np.nan))
+def describe(k):
     pred = gru_trained(x_test[k:k + 1]).item()
-    axes_z[0].set_title(f"sequence {k}: target {y_test[k].item():.3f}, GRU says {pred:.3f}",
-                        fontsize=9)
-    fig_z.canvas.draw_idle()
+    return f"sequence {k}: target {y_test[k].item():.3f}, GRU says {pred:.3f}"
 
 
-seq_pick.observe(show_gru_gates, names="value")
-unit_pick.observe(show_gru_gates, names="value")
-show_gru_gates()
-interactive_panel([seq_pick, unit_pick], fig_z, status, title="The trained GRU's gates")
-
-# %%
-sweep([seq_pick, unit_pick])
+GateExplorer([("update gate z", z_maps), ("reset gate r", r_maps)],
+             [("value", values, {"color": "grey", "lw": 1}),
+              ("marked", np.where(marks > 0, values, np.nan),
+               {"ls": "none", "marker": "o", "color": "tab:red", "ms": 4})],
+             describe, units=(0, 15), ylim=(-0.05, 1.1), legend_loc="upper right",
+             title="The trained GRU's gates")
 
 # %%
 with torch.no_grad():

@@ -7,6 +7,10 @@
 * ``sweep(controls)``: drives every control through its range, then fails loudly if any callback
   failed. Each lesson's sweep cell calls it, so nbval runs every callback.
 * ``figure()``: a matplotlib figure whose canvas is a widget (ipympl) to be updated in place.
+* ``Blitter``: redraws only the artists that change (blitting), with a full redraw only when the
+  axes themselves must change; ``fit_limits`` decides when that is.
+* ``Explorer``: the base of the course's interactive plots (``rnnlab.explorers``): controls, a
+  figure, a guarded update, a status line, shown as one panel.
 """
 
 from __future__ import annotations
@@ -131,13 +135,15 @@ def sweep(controls: Iterable[widgets.Widget] | dict, n: int = 6, extra: dict | N
     return changes
 
 
-def figure(figsize=(6.4, 3.6), nrows: int = 1, ncols: int = 1, **kw):
+def figure(figsize=(6.4, 3.6), nrows: int = 1, ncols: int = 1, dpi: float | None = None, **kw):
     """A figure (and axes) that is not shown yet; display ``fig.canvas`` inside a layout and
-    update artists in place. With the ipympl backend the canvas is a widget."""
+    update artists in place. With the ipympl backend the canvas is a widget. ``dpi`` must be
+    given here, not set later: ipympl resets it on a high-density screen."""
     import matplotlib.pyplot as plt
 
     with plt.ioff():
-        fig, ax = plt.subplots(nrows, ncols, figsize=figsize, layout="constrained", **kw)
+        fig, ax = plt.subplots(nrows, ncols, figsize=figsize, layout="constrained", dpi=dpi,
+                               **kw)
     canvas = fig.canvas
     if hasattr(canvas, "header_visible"):
         canvas.header_visible = False
@@ -163,17 +169,98 @@ def redraw(fig) -> None:
     fig.canvas.draw_idle()
 
 
+class Blitter:
+    """Fast in-place updates: only the artists that change are redrawn.
+
+    The changing artists (lines, images, titles, ...) are marked animated, so a full draw leaves
+    them out; each full draw (a ``draw_event``) stores the figure without them as the background
+    and then draws them on top. ``update()`` restores that background, draws the animated
+    artists and blits the whole figure; ipympl then sends only the pixels that changed. An update
+    that changed the axes (limits, ticks, legend) must be a full one: ``update(full=True)``.
+
+    A full draw is always requested with ``draw_idle`` (never ``canvas.draw()``, which before the
+    canvas is shown leaves ipympl with a broken image); until it has happened, updates only
+    change the artists, and the pending draw shows them. With a backend that cannot blit (or Agg,
+    whose ``blit`` is a no-op) the same calls still leave the canvas's buffer up to date.
+    ``full_draws`` and ``blits`` count what happened (for the tests)."""
+
+    def __init__(self, fig, artists=()):
+        self.fig, self.canvas = fig, fig.canvas
+        self.artists: list = []
+        self.background = None
+        self.pending = False
+        self.full_draws = self.blits = 0
+        self.canvas.mpl_connect("draw_event", self._on_draw)
+        self.add(*artists)
+
+    def add(self, *artists) -> None:
+        for artist in artists:
+            artist.set_animated(True)
+            self.artists.append(artist)
+
+    def _draw_artists(self) -> None:
+        for artist in self.artists:
+            if artist.get_visible() and artist.figure is not None:
+                self.fig.draw_artist(artist)
+
+    def _on_draw(self, _event=None) -> None:
+        self.background = self.canvas.copy_from_bbox(self.fig.bbox)
+        self._draw_artists()
+        self.pending = False
+        self.full_draws += 1
+
+    def update(self, full: bool = False) -> None:
+        # Not canvas.supports_blit: ipympl's canvas says False, yet its blit() sends just the
+        # changed pixels, which is the point here; what is needed is an Agg buffer to restore.
+        if full or self.background is None or not hasattr(self.canvas, "restore_region"):
+            self.pending = True
+            self.canvas.draw_idle()
+            return
+        if self.pending:  # a full draw is on its way and will show the artists as they are now
+            return
+        self.canvas.restore_region(self.background)
+        self._draw_artists()
+        self.canvas.blit(self.fig.bbox)
+        self.blits += 1
+
+
+def fit_limits(ax, lo: float, hi: float, axis: str = "y", pad: float = 0.1,
+               fill: float = 0.5) -> bool:
+    """Keep ``ax``'s limits while the data range [lo, hi] lies inside them and fills at least
+    ``fill`` of them; otherwise set new limits with ``pad`` (a fraction of the range) each side.
+    Works in log10 units on a log axis. Returns True when the limits changed, i.e. when the next
+    redraw must be a full one (see ``Blitter``)."""
+    log = (ax.get_yscale() if axis == "y" else ax.get_xscale()) == "log"
+    get, put = (ax.get_ylim, ax.set_ylim) if axis == "y" else (ax.get_xlim, ax.set_xlim)
+    if log:
+        lo, hi = np.log10(lo), np.log10(hi)
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        return False
+    if hi - lo < 1e-12:
+        lo, hi = lo - 0.5, hi + 0.5
+    now = np.log10(get()) if log else np.asarray(get(), dtype=float)
+    a, b = float(min(now)), float(max(now))
+    if a <= lo and hi <= b and hi - lo >= fill * (b - a):
+        return False
+    span = hi - lo
+    new = np.array([lo - pad * span, hi + pad * span])
+    put(*(10 ** new if log else new))
+    return True
+
+
 class GateHeatmaps:
     """Gate activations as heatmaps, one axis per gate: units down, time steps across, coloured
     from 0 (closed) to 1 (open) on one shared colour bar.
 
     ``gates`` is a list of ``(title, maps)`` with ``maps`` of shape (sequences, steps, units);
     ``units`` is the (first, last) unit shown at the start. ``show(k, lo, hi)`` redraws every
-    heatmap in place for sequence k and units lo..hi (then call ``fig.canvas.draw_idle()``)."""
+    heatmap in place for sequence k and units lo..hi, and returns True when the units changed
+    (the axes' limits with them: a full redraw, see ``Blitter``)."""
 
     def __init__(self, axes, gates: list[tuple[str, np.ndarray]], units: tuple[int, int]):
         self.images = []
         lo, hi = units
+        self.units = (lo, hi)
         for ax, (title, maps) in zip(axes, gates, strict=True):
             self.steps = maps.shape[1]
             im = ax.imshow(maps[0, :, lo:hi + 1].T, aspect="auto", vmin=0, vmax=1,
@@ -184,15 +271,20 @@ class GateHeatmaps:
         axes[-1].set_xlabel("step t")
         axes[-1].figure.colorbar(self.images[-1][0], ax=list(axes), shrink=0.8)
 
-    def show(self, k: int, lo: int, hi: int) -> None:
+    def show(self, k: int, lo: int, hi: int) -> bool:
+        changed = (lo, hi) != self.units
+        self.units = (lo, hi)
         for im, maps in self.images:
             im.set_array(maps[k, :, lo:hi + 1].T)
-            im.set_extent((-0.5, self.steps - 0.5, hi + 0.5, lo - 0.5))
+            if changed:
+                im.set_extent((-0.5, self.steps - 0.5, hi + 0.5, lo - 0.5))
+        return changed
 
 
 def interactive_panel(controls: list[widgets.Widget], fig, status: widgets.HTML | None = None,
-                      title: str = "") -> widgets.VBox:
-    """The standard layout of an interactive plot: title, controls, the canvas, a status line.
+                      title: str = "", below: Iterable[widgets.Widget] = ()) -> widgets.VBox:
+    """The standard layout of an interactive plot: title, controls, the canvas, ``below`` (e.g.
+    a read-out line), a status line.
 
     It carries the CSS class ``rnnlab-interactive``; the browser tests find every such panel,
     move its controls and check that the canvas pixels change."""
@@ -201,8 +293,53 @@ def interactive_panel(controls: list[widgets.Widget], fig, status: widgets.HTML 
         parts.append(widgets.HTML(f"<b>{title}</b>"))
     parts.append(widgets.HBox(controls, layout=widgets.Layout(flex_flow="row wrap")))
     parts.append(canvas_widget(fig))
+    parts.extend(below)
     if status is not None:
         parts.append(status)
     box = widgets.VBox(parts)
     box.add_class("rnnlab-interactive")
     return box
+
+
+class Explorer:
+    """Base of the course's interactive plots (``rnnlab.explorers``).
+
+    A subclass builds its controls and figure, then calls ``_start(controls, fig, animated)``:
+    every control's changes run ``update`` (guarded: bad input is one line in ``status``), the
+    first update draws, and the instance shows itself as one ``interactive_panel``. Its
+    ``_update`` changes the artists and returns True when the axes changed (a full redraw);
+    otherwise only the ``animated`` artists are redrawn (``Blitter``). ``controls`` maps each
+    control's name to the widget, for the tests that sweep them."""
+
+    title = ""
+
+    def __init__(self) -> None:
+        self.status = status_line()
+        self.controls: dict[str, widgets.Widget] = {}
+        self.below: list[widgets.Widget] = []
+        self.updates = 0
+
+    def _start(self, controls: dict[str, widgets.Widget], fig, animated,
+               passive: tuple[str, ...] = ()) -> None:
+        """``passive``: controls that only set another control (e.g. an example picker that
+        fills a text box), whose own change must not redraw a second time."""
+        self.controls, self.fig = controls, fig
+        self.blitter = Blitter(fig, animated)
+        self.update = guarded(self.status)(self._run_update)
+        for name, control in controls.items():
+            if name not in passive:
+                control.observe(self.update, names="value")
+        self.update()
+        self.panel = interactive_panel(list(controls.values()), fig, self.status,
+                                       title=self.title, below=self.below)
+
+    def _run_update(self, _change=None) -> None:
+        full = self._update()
+        self.updates += 1
+        self.blitter.update(full=bool(full))
+
+    def _update(self) -> bool:
+        raise NotImplementedError
+
+    def _repr_mimebundle_(self, **kwargs):
+        return self.panel._repr_mimebundle_(**kwargs)

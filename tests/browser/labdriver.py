@@ -35,6 +35,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = ROOT / "notebooks"
 QUIZZES = ROOT / "rnnlab" / "quizzes"
+LAB_SETTINGS = ROOT / "jupyter" / "lab" / "settings"
 CHROMIUM = Path(os.environ.get("RNNLAB_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
@@ -126,6 +127,12 @@ class LabServer:
         _write_json(settings / "@jupyterlab" / "apputils-extension" /
                     "notification.jupyterlab-settings",
                     {"fetchNews": "false", "checkForUpdates": False})
+        # The course's own JupyterLab defaults (jupyter/lab/settings), as `make setup` installs
+        # them into the environment.
+        app_settings = b / "app-settings"
+        if app_settings.exists():
+            shutil.rmtree(app_settings)
+        shutil.copytree(LAB_SETTINGS, app_settings)
         config = b / "config"
         _write_json(config / "labconfig" / "page_config.json",
                     {"disabledExtensions": {"@jupyterlab/apputils-extension:announcements": True}})
@@ -156,6 +163,7 @@ class LabServer:
             f"--ServerApp.root_dir={self.root}", "--ServerApp.terminals_enabled=False",
             "--LabApp.expose_app_in_browser=True",
             "--ServerApp.shutdown_no_activity_timeout=0", "--LabApp.extension_manager=readonly",
+            f"--LabApp.app_settings_dir={self.base / 'app-settings'}",
         ]
         if hasattr(os, "geteuid") and os.geteuid() == 0:  # containers and CI run as root
             cmd.append("--allow-root")
@@ -424,10 +432,12 @@ _JS_WATCHED = """(panel) => {
 }"""
 
 # Installed before JupyterLab loads: the time of every kernel message that asks an ipympl canvas
-# to redraw ({"type": "draw"}, sent by draw_idle once a callback has updated the artists).
+# to redraw ({"type": "draw"}, sent by draw_idle once a callback has updated the artists), and
+# of every image an ipympl canvas receives ({"type": "binary"}: a full frame, or a blit's diff).
 _JS_WS_SPY = r"""(() => {
   const Orig = window.WebSocket, decoder = new TextDecoder();
   window.__rnnlabDrawRequests = [];
+  window.__rnnlabImages = [];
   window.WebSocket = class extends Orig {
     constructor(...args) {
       super(...args);
@@ -437,6 +447,8 @@ _JS_WS_SPY = r"""(() => {
           : d instanceof ArrayBuffer ? decoder.decode(new Uint8Array(d)) : '';
         if (text.includes('\\"type\\": \\"draw\\"') || text.includes('\\"type\\":\\"draw\\"'))
           window.__rnnlabDrawRequests.push(performance.now());
+        if (text.includes('\\"type\\": \\"binary\\"') || text.includes('\\"type\\":\\"binary\\"'))
+          window.__rnnlabImages.push(performance.now());
       });
     }
   };
@@ -463,10 +475,11 @@ class NotebookPage:
     """One notebook opened in its own browser context. ``problems`` collects what went wrong,
     as lines that start with the notebook's name."""
 
-    def __init__(self, server: LabServer, browser, relpath: str):
+    def __init__(self, server: LabServer, browser, relpath: str, scale: float = 1.0):
+        """``scale``: the screen's pixel density (2 for a "retina" screen)."""
         self.server, self.browser, self.relpath = server, browser, relpath
         self.name = Path(relpath).name
-        self.context = browser.new_context(viewport=VIEWPORT)
+        self.context = browser.new_context(viewport=VIEWPORT, device_scale_factor=scale)
         self.context.add_init_script(_JS_WS_SPY)
         self.page = self.context.new_page()
         self.console_errors: list[str] = []
@@ -541,6 +554,18 @@ class NotebookPage:
                 raise AssertionError(f"{self.name}: still running after {timeout:.0f} s "
                                      f"({where} busy)")
         return time.monotonic() - t0
+
+    def save(self, timeout: float = 30) -> None:
+        """File > Save, then wait until the notebook is no longer marked as changed."""
+        self.page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
+        deadline = time.monotonic() + timeout
+        while self.page.evaluate("""(path) => {
+            for (const w of window.jupyterapp.shell.widgets('main'))
+              if (w.context && w.context.path === path) return w.context.model.dirty;
+            return true; }""", self.relpath):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{self.name}: not saved after {timeout:.0f} s")
+            time.sleep(0.2)
 
     def wait_widgets(self, timeout: float = 30) -> None:
         """Give widget views time to render (each shows "Loading widget..." until it does)."""
@@ -836,8 +861,9 @@ class NotebookPage:
     def redraw_latencies(self, panel, control: Control, n: int = 12) -> list[float]:
         """Milliseconds from each input event on ``control`` (one slider step, or the next
         option) to the next draw on the panel's ipympl canvas, measured in the page.
-        ``self.kernel_parts`` gets, for each, the part until the kernel's redraw request
-        arrived (input sent, callback run); the rest is rendering, PNG, transfer, drawing."""
+        ``self.kernel_parts`` gets, for each, the part until the new image arrived in the page
+        (input sent, callback run, figure rendered, PNG made and sent); the rest is the
+        browser decoding and drawing it."""
         panel.element_handle().evaluate(_JS_WATCH)
         out = []
         self.kernel_parts: list[float] = []
@@ -854,9 +880,9 @@ class NotebookPage:
                     later = [t for t in seen["draws"][n_draws:] if t >= t_in]
                     if later:
                         out.append(later[0] - t_in)
-                        asks = [t for t in self.page.evaluate("() => window.__rnnlabDrawRequests")
-                                if t_in <= t <= later[0]]
-                        self.kernel_parts.append(asks[0] - t_in if asks else float("nan"))
+                        images = [t for t in self.page.evaluate("() => window.__rnnlabImages")
+                                  if t_in <= t <= later[0]]
+                        self.kernel_parts.append(images[-1] - t_in if images else float("nan"))
                         break
                 if time.monotonic() > deadline:
                     out.append(float("nan"))
