@@ -186,3 +186,17 @@ def test_the_check_catches_attention_that_ignores_the_encoder():
     q = torch.randn(2, 5, generator=gen, dtype=D)
     keys = torch.randn(2, 4, 6, generator=gen, dtype=D)
     assert weights_ignore_encoder(buggy, q, keys)
+
+
+def test_lesson_exercises_pass_the_reference_and_fail_common_mistakes():
+    from rnnlab.check import run_check
+    from rnnlab.exercises.l08 import EXERCISES
+
+    scores_ex, softmax_ex = EXERCISES["additive_scores"], EXERCISES["padded_softmax"]
+    assert run_check(scores_ex, scores_ex.reference).passed
+    assert run_check(softmax_ex, softmax_ex.reference).passed
+    # no tanh: a bilinear score, not Bahdanau's
+    assert not run_check(scores_ex, lambda s, H, W_q, W_k, v:
+                         ((s @ W_q.T)[:, None] + H @ W_k.T) @ v).passed
+    # the mask forgotten: padded positions get weight
+    assert not run_check(softmax_ex, lambda scores, lengths: torch.softmax(scores, -1)).passed
