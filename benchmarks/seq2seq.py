@@ -8,13 +8,16 @@ For each task (``date``: written dates to ISO; ``reverse``: symbol strings of le
 reversed), two models of the same size are trained from the same seed on the same batches:
 ``none`` (the decoder gets one fixed vector, the encoder's final states) and ``additive``
 (Bahdanau attention). Each trains with Adam, gradient clipping and full teacher forcing until
-its step or time budget runs out. Then, on held-out data never trained on:
+its step or time budget runs out; if a late loss spike left it worse on the validation set than
+at an earlier evaluation, the weights of that evaluation are kept (``kept_step``). Then, on
+held-out data never trained on:
 
 * greedy exact-match and character accuracy, overall and by input length (dates also on
   ``test_long``, inputs longer than 90% of the training inputs);
 * exposure bias: accuracy at each output position when the decoder reads the true previous
   tokens (teacher-forced) against its own (free-running);
-* beam search (beam 4, length penalty 1) against greedy, on a subset.
+* beam search (beam 4; ranked by total or by mean log-probability) against greedy, on a
+  subset.
 
 The file records the seed, budgets, steps and seconds taken, thread count, torch version and
 date. A model that ran out of budget is reported as such, not as unable to learn the task.
@@ -83,6 +86,17 @@ def summary(records) -> dict:
             "char_acc": sum(r["char_acc"] for r in records) / n}
 
 
+def beam_vs_greedy(model, pairs, sv, tv, max_len, beam) -> dict:
+    """Greedy, and beam search ranked by total log-probability (length penalty 0) and by mean
+    log-probability per token (length penalty 1), on the same pairs."""
+    return {"n": len(pairs), "beam": beam,
+            "greedy": summary(evaluate(model, pairs, sv, tv, max_len)),
+            "beam_penalty_0": summary(evaluate(model, pairs, sv, tv, max_len, beam=beam,
+                                               length_penalty=0.0)),
+            "beam_penalty_1": summary(evaluate(model, pairs, sv, tv, max_len, beam=beam,
+                                               length_penalty=1.0))}
+
+
 def run_one(task: str, name: str, data, args) -> dict:
     splits, sv, tv, max_len = data
     torch.manual_seed(args.seed)
@@ -93,6 +107,7 @@ def run_one(task: str, name: str, data, args) -> dict:
                           torch.Generator().manual_seed(args.seed))
     budget = args.seconds * (args.reverse_factor if task == "reverse" else 1.0)
     curve, losses = [], []
+    best = (-1.0, 0, None)  # validation exact match, step, weights
     start = time.perf_counter()
     step, stop = 0, "step budget"
     model.train()
@@ -112,6 +127,9 @@ def run_one(task: str, name: str, data, args) -> dict:
                           "train_loss": sum(losses[-50:]) / len(losses[-50:]),
                           "val_exact": exact(model, splits["val"], sv, tv, max_len)})
             model.train()
+            if curve[-1]["val_exact"] >= best[0]:
+                best = (curve[-1]["val_exact"], step,
+                        {k: v.clone() for k, v in model.state_dict().items()})
             print(f"  {task} {name} step {step}: loss {curve[-1]['train_loss']:.3f} "
                   f"val exact {curve[-1]['val_exact']:.3f}", flush=True)
         if time.perf_counter() - start > budget:
@@ -119,13 +137,20 @@ def run_one(task: str, name: str, data, args) -> dict:
             break
     seconds = time.perf_counter() - start
     model.eval()
+    final_val = exact(model, splits["val"], sv, tv, max_len)
+    kept = step
+    if best[2] is not None and best[0] > final_val:  # a late loss spike: keep the best weights
+        model.load_state_dict(best[2])
+        kept = best[1]
 
     t0 = time.perf_counter()
     result = {"task": task, "model": name, "attention": MODELS[name], "steps": step,
               "seconds": round(seconds, 1), "stopped_because": stop,
               "seconds_budget": budget, "step_budget": args.steps,
               "parameters": sum(p.numel() for p in model.parameters()),
-              "final_train_loss": sum(losses[-50:]) / len(losses[-50:]), "curve": curve}
+              "final_train_loss": sum(losses[-50:]) / len(losses[-50:]), "curve": curve,
+              "final_val_exact": final_val, "kept_step": kept,
+              "kept_val_exact": max(final_val, best[0])}
     for split in [s for s in ("test", "test_long") if s in splits]:
         records = evaluate(model, splits[split], sv, tv, max_len)
         result[split] = summary(records)
@@ -135,16 +160,10 @@ def run_one(task: str, name: str, data, args) -> dict:
     sub = splits["test"][:args.exposure_n]
     result["exposure_bias"] = position_accuracy(model, make_batch(sub, sv, tv), max_len)
     beam_sub = splits["test"][:args.beam_n]
-    result["beam_vs_greedy"] = {
-        "n": len(beam_sub), "beam": args.beam, "length_penalty": 1.0,
-        "greedy": summary(evaluate(model, beam_sub, sv, tv, max_len)),
-        "beam_search": summary(evaluate(model, beam_sub, sv, tv, max_len, beam=args.beam))}
+    result["beam_vs_greedy"] = beam_vs_greedy(model, beam_sub, sv, tv, max_len, args.beam)
     if "test_long" in splits:
-        long_sub = splits["test_long"][:args.beam_n]
-        result["beam_vs_greedy_long"] = {
-            "n": len(long_sub),
-            "greedy": summary(evaluate(model, long_sub, sv, tv, max_len)),
-            "beam_search": summary(evaluate(model, long_sub, sv, tv, max_len, beam=args.beam))}
+        result["beam_vs_greedy_long"] = beam_vs_greedy(
+            model, splits["test_long"][:args.beam_n], sv, tv, max_len, args.beam)
     result["eval_seconds"] = round(time.perf_counter() - t0, 1)
     if args.checkpoints is not None:
         path = args.checkpoints / f"seq2seq_{task}_{name}.pt"
