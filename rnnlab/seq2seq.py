@@ -250,9 +250,10 @@ def sequence_loss(logits: torch.Tensor, tgt_out: torch.Tensor) -> torch.Tensor:
 @dataclass
 class Hypothesis:
     """A decoded output: ``tokens`` (ids, without <eos>), ``logprob`` (sum of the log-
-    probabilities of the tokens and of <eos> when ``finished``), ``score`` (what beam search
-    ranks by), ``finished`` (ended with <eos> within max_len), ``weights`` (steps, S) attention
-    per output step (<eos> step included) or None."""
+    probabilities of the tokens and of <eos> when ``finished``, each from the softmax over the
+    writable tokens, see ``writable``), ``score`` (what beam search ranks by), ``finished``
+    (ended with <eos> within max_len), ``weights`` (steps, S) attention per output step (<eos>
+    step included) or None."""
 
     tokens: list[int]
     logprob: float
@@ -279,8 +280,8 @@ def greedy_decode(model: Seq2Seq, src: torch.Tensor, src_lengths: torch.Tensor,
         tokens, logps, weights = [], [], []
         for _ in range(max_len):
             logits, state, w = model.decoder.step(prev, state, memory)
-            logp = torch.log_softmax(logits, dim=-1)
-            prev = writable(logits).argmax(dim=-1)
+            logp = torch.log_softmax(writable(logits), dim=-1)
+            prev = logp.argmax(dim=-1)
             tokens.append(prev)
             logps.append(logp.gather(1, prev[:, None])[:, 0].masked_fill(done, 0.0))
             weights.append(w)
@@ -492,7 +493,7 @@ def answer(model: Seq2Seq, text, src_vocab: CharVocab, tgt_vocab: CharVocab, max
         return Answer(None, f"Nothing to translate: type some text{hint}.")
     if len(source) > max_input:
         return Answer(None, f"Too long: {len(source)} characters; this model reads at most "
-                            f"{max_input}{hint}.", source=source)
+                            f"{max_input}.", source=source)
     unknown = src_vocab.unknown(source)
     if unknown:
         return Answer(None, f"{''.join(unknown)!r}: not a character this model knows; it knows "

@@ -310,13 +310,13 @@ def make_batch(pairs: Sequence[tuple[str, str]], src_vocab: CharVocab,
 
 def batch_stream(pairs: Sequence[tuple[str, str]], src_vocab: CharVocab, tgt_vocab: CharVocab,
                  batch_size: int, gen: torch.Generator) -> Iterator[Batch]:
-    """Endless shuffled batches: each pass over ``pairs`` is a fresh permutation from ``gen``.
+    """Endless shuffled batches: each pass over ``pairs`` is a fresh permutation from ``gen``
+    (its last incomplete batch is dropped; fewer pairs than ``batch_size`` make one batch).
     For ``rnnlab.train.fit``, wrap as ``((b, b.tgt_out) for b in batch_stream(...))``."""
     if batch_size < 1 or len(pairs) < 1:
         raise ValueError(f"need batch_size >= 1 and some pairs, got {batch_size}, {len(pairs)}")
     while True:
         order = torch.randperm(len(pairs), generator=gen).tolist()
-        for start in range(0, len(order) - batch_size + 1 if len(order) >= batch_size else 1,
-                           batch_size):
+        for start in range(0, max(len(order) - batch_size + 1, 1), batch_size):
             yield make_batch([pairs[i] for i in order[start:start + batch_size]], src_vocab,
                              tgt_vocab)
