@@ -212,7 +212,8 @@ def test_wide_beam_finds_the_best_output_by_brute_force(length_penalty):
             lp = 0.0
             for t in range(len(seq)):
                 prefix = [BOS] + seq[:t]
-                logits, _ = model(src[None], torch.tensor([4]), torch.tensor([prefix]))
+                with torch.no_grad():
+                    logits, _ = model(src[None], torch.tensor([4]), torch.tensor([prefix]))
                 lp += float(torch.log_softmax(writable(logits[0, -1]), -1)[seq[t]])
             score = lp / max(len(seq), 1) ** length_penalty
             if score > best_score:
