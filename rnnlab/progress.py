@@ -28,6 +28,7 @@ from pathlib import Path
 import platformdirs
 from filelock import FileLock, Timeout
 
+ROOT = Path(__file__).resolve().parent.parent
 FILE_NAME = "progress.json"
 VERSION = 1
 
@@ -199,7 +200,11 @@ def _lessons() -> list[str]:
                if p.name.endswith(".toml")}
     exercises = {p.name[:-3] for p in (resources.files("rnnlab") / "exercises").iterdir()
                  if p.name.startswith("l") and p.name.endswith(".py")}
-    return sorted(quizzes | exercises)
+    built = ROOT / "notebooks"
+    lessons = quizzes | exercises
+    if built.is_dir():   # a lesson whose notebook is not written yet has no row
+        lessons = {n for n in lessons if any(built.glob(f"{n[1:]}_*.ipynb"))}
+    return sorted(lessons)
 
 
 def rows() -> list[dict]:

@@ -140,3 +140,11 @@ def test_table_lists_every_lesson_and_reset_forgets(capsys):
     assert progress.load()["quiz"] == {}
     progress.reset(3)
     assert "takes a lesson such as" in capsys.readouterr().out
+
+
+def test_lessons_without_a_notebook_have_no_row():
+    lessons = [r["lesson"] for r in progress.rows()]
+    built = {p.name[:2] for p in (progress.ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")}
+    assert lessons and all(lesson[1:] in built for lesson in lessons)
+    assert (progress.ROOT / "rnnlab" / "exercises" / "l08.py").exists()   # library ahead of it
+    assert "l08" not in lessons or "08" in built
