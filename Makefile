@@ -15,12 +15,15 @@ TESTENV := RNNLAB_STRICT=1 RNNLAB_DATA_DIR=$(CURDIR)/test-output/progress
 
 .PHONY: setup chromium lab workspace update test unit nbval browser notebooks solutions student benchmark latency lint clean
 
-$(STAMP): requirements.txt pyproject.toml
+LAB_DEFAULTS := jupyter/lab/settings/overrides.d/rnnlab.json
+
+$(STAMP): requirements.txt pyproject.toml $(LAB_DEFAULTS)
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
 	$(PY) -m pip install --quiet --no-deps -e .
 	$(PY) -m ipykernel install --sys-prefix --name rnnlab --display-name "Python (RNN Lab)" >/dev/null
+	install -D -m 644 $(LAB_DEFAULTS) $(VENV)/share/jupyter/lab/settings/overrides.d/rnnlab.json
 	@touch $(STAMP)
 
 setup: $(STAMP)

@@ -59,3 +59,17 @@ def test_ci_runs_the_readme_test_command():
     ci = (ROOT / ".ci" / "run").read_text()
     commands = [ln.strip() for ln in ci.splitlines() if ln.strip() and not ln.startswith("#")]
     assert "make test" in commands
+
+
+def test_setup_installed_the_courses_jupyterlab_defaults():
+    """`make setup` puts jupyter/lab/settings into the environment (widget state is saved, so a
+    reopened notebook shows its plots), and the file there is the repository's."""
+    import sys
+
+    shipped = ROOT / "jupyter" / "lab" / "settings" / "overrides.d" / "rnnlab.json"
+    installed = Path(sys.prefix) / "share" / "jupyter" / "lab" / "settings" / "overrides.d" / \
+        "rnnlab.json"
+    assert installed.is_file(), f"{installed} is missing: run make setup"
+    assert installed.read_text() == shipped.read_text()
+    assert '"saveState": true' in shipped.read_text()
+    assert "overrides.d/rnnlab.json" in (ROOT / "postBuild").read_text()
