@@ -321,8 +321,24 @@ class GradientNormExplorer(Explorer):
         ax.grid(alpha=0.3)
         self.title_text = ax.set_title(" ", fontsize=9)
         self._legend_key = None
+        self._span_key, self._span = None, None
         self._start({name: c[name] for name in self.CONTROLS if name in show}, fig,
                     [*self.lines.values(), self.title_text])
+
+    def _rho_span(self, cell, T, hidden, f, init, clip) -> tuple[float, float] | None:
+        """The y-range of every curve at both ends of the ρ slider: the axes hold still while
+        ρ moves (the curve moves against a fixed scale, and each move is a blit)."""
+        values = []
+        for rho in (self.c["rho"].min, self.c["rho"].max):
+            for name in {cell, "RNN"}:
+                p = G.profile(name, T, hidden, rho, f, init, clip)
+                for arr in (p.log_norms, p.log_clipped if clip else None, p.log_theory,
+                            p.log_bound):
+                    if arr is not None:
+                        values.append(np.asarray(arr, dtype=float))
+        ys = np.concatenate(values) if values else np.array([])
+        ys = ys[np.isfinite(ys)]
+        return (float(ys.min()), float(ys.max())) if ys.size else None
 
     def _update(self) -> bool:
         c, lines = self.c, self.lines
@@ -344,8 +360,14 @@ class GradientNormExplorer(Explorer):
         ys = np.concatenate([ln.get_ydata() for ln in lines.values()] + [[]]).astype(float)
         ys = ys[np.isfinite(ys)]
         full = fit_limits(self.ax, 0, T + 1, axis="x", pad=0.0, fill=1.0)
+        key = (cell, T, hidden, f, init, clip)
+        if key != self._span_key:
+            self._span_key, self._span = key, self._rho_span(*key)
         if ys.size:
-            full |= fit_limits(self.ax, ys.min(), ys.max(), pad=0.2, fill=0.5)
+            lo, hi = float(ys.min()), float(ys.max())
+            if self._span is not None:
+                lo, hi = min(lo, self._span[0]), max(hi, self._span[1])
+            full |= fit_limits(self.ax, lo, hi, pad=0.2, fill=0.5)
         drawn = [ln for ln in lines.values() if len(ln.get_xdata())]
         key = tuple(ln.get_label() for ln in drawn)
         if key != self._legend_key:  # the legend lists only the curves drawn

@@ -281,6 +281,22 @@ def test_gradient_norm_small_rho_steps_mostly_blit():
     assert ex.blitter.blits >= 6, (ex.blitter.blits, ex.blitter.full_draws - full)
 
 
+def test_gradient_norm_axes_hold_still_across_the_whole_rho_slider():
+    """Lesson 05's view: every ρ on the slider is a blit against the same axes, because the
+    y-range covers both ends of the slider from the start; a new T is a full redraw."""
+    ex = explorers.GradientNormExplorer(cell="LSTM", show=("cell", "rho", "T"),
+                                        rho=(1.0, 0.5, 3.0, 0.25), T=(100, 10, 300, 10))
+    limits, full = ex.ax.get_ylim(), ex.blitter.full_draws
+    for rho in np.arange(0.5, 3.01, 0.25)[::-1]:
+        ex.c["rho"].value = float(rho)
+        assert ex.ax.get_ylim() == limits, f"the y-axis moved at rho={rho}"
+        ys = ex.lines["measured"].get_ydata()
+        assert limits[0] <= ys.min() and ys.max() <= limits[1], f"curve off the plot at {rho}"
+    assert ex.blitter.full_draws == full and ex.blitter.blits >= 10
+    ex.c["T"].value = 300
+    assert ex.blitter.full_draws == full + 1
+
+
 def fake_training_runs(T=20, steps=300, every=10):
     rng = np.random.default_rng(0)
     record = np.arange(0, steps + 1, every)
