@@ -681,8 +681,7 @@ check("l08.additive_scores", additive_scores)
 def padded_softmax(scores, lengths):
     ### BEGIN SOLUTION
     real = torch.arange(scores.shape[1])[None, :] < lengths[:, None]   # (B, S)
-    weights = torch.softmax(scores.masked_fill(~real, float("-inf")), dim=-1)
-    return weights
+    return torch.softmax(scores.masked_fill(~real, float("-inf")), dim=-1)
     ### END SOLUTION
 
 
