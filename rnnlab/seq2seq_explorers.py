@@ -55,7 +55,9 @@ class AttentionExplorer(Explorer):
         self.image = self.ax_map.imshow(np.full((max_steps, max_input), np.nan), aspect="auto",
                                         cmap="Blues", vmin=0, vmax=1, interpolation="nearest",
                                         extent=(-0.5, max_input - 0.5, max_steps - 0.5, -0.5))
-        fig.colorbar(self.image, ax=self.ax_map, label="attention weight", shrink=0.8)
+        # one colour bar beside both axes, so that their input positions line up
+        fig.colorbar(self.image, ax=[self.ax_map, self.ax_row], label="attention weight",
+                     shrink=0.6)
         self.ax_map.set_xticks([])
         self.ax_map.set_yticks([])
         self.ax_map.set_ylabel("output step", labelpad=14)
