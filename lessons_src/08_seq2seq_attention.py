@@ -316,7 +316,7 @@ display(Markdown(
     f"the symbol it needs from the encoder state at that position."))
 
 # %% [markdown]
-# **A small live run.** Two tiny models (hidden size 32) trained here for 200 steps each, on
+# **A small live run.** Two tiny models (hidden size 32) trained here for 150 steps each, on
 # strings of 2 to 16 symbols over 8 letters: the same comparison in a few seconds.
 
 # %%
@@ -326,7 +326,7 @@ live_train = symbol_pairs(4000, torch.Generator().manual_seed(0), "reverse", 2, 
 live_test = symbol_pairs(400, torch.Generator().manual_seed(1), "reverse", 2, 16, live_syms)
 
 
-def train_live(attention, steps=200):
+def train_live(attention, steps=150):
     torch.manual_seed(0)
     m = Seq2Seq(len(live_vocab), len(live_vocab), embed_size=16, hidden_size=32,
                 attention=attention)
