@@ -4,6 +4,7 @@ bad typed input as one line, the heatmap equal to the model's own weights, blitt
 from pathlib import Path
 
 import matplotlib
+import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
@@ -41,7 +42,9 @@ def explorer(date_model):
         return answer(model, text, sv, tv, meta["max_input"], meta["max_len"],
                       check=iso_date_problem, example="26 nov. 2026")
 
-    return AttentionExplorer(reply, EXAMPLES, meta["max_input"], meta["max_len"])
+    ex = AttentionExplorer(reply, EXAMPLES, meta["max_input"], meta["max_len"])
+    yield ex
+    plt.close(ex.fig)
 
 
 BAD = ["", "   ", "26 novembre 2026 à 10h", "x" * 41, "hello world", "99/99/99", "a"]
@@ -112,6 +115,7 @@ def test_a_model_without_attention_is_one_line():
 
     ex = AttentionExplorer(reply, {"a": "ab"}, 5, 3)
     assert "no attention to show" in ex.status.value
+    plt.close(ex.fig)
 
 
 def test_picking_an_example_redraws_once(explorer):
