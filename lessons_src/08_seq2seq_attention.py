@@ -20,11 +20,12 @@
 # **encoder-decoder** (Sutskever et al. 2014; Cho et al. 2014) splits the work:
 #
 # ```
-#  source  T h u r s d a y   2 6 ...        target  <bos> 2 0 2 6 - 1 1 ...
-#           │ │ │ │ │ │ │ │ │ │ │                      │   │ │ │ │ │ │
-#  encoder ─▶─▶─▶─▶─▶─▶─▶─▶─▶─▶─▶ h_1 ... h_S   decoder s_1 s_2 ...      (one RNN step per token)
-#                               └── summary ──▶ s_0     │   │
-#                                                       2   0 2 6 - ... <eos>
+#                 encoder                                      decoder
+#  reads:     T    h    u  ...   6                     <bos>    2      0  ...     6
+#             ↓    ↓    ↓        ↓                       ↓      ↓      ↓          ↓
+#  states:   h_1  h_2  h_3 ...  h_S ──summary──▶ s_0 ─▶ s_1 ─▶ s_2 ─▶ s_3 ... ─▶ s_T
+#                                                        ↓      ↓      ↓          ↓
+#  writes:                                               2      0      2  ...   <eos>
 # ```
 #
 # The encoder reads the whole source; the decoder writes the target one token at a time, each
@@ -126,8 +127,9 @@ print(f"tgt_out {DATE_TARGET.decode(batch.tgt_out[0], stop_at_eos=False, special
 #
 # We take the weights of a small, untrained `rnnlab.seq2seq.Seq2Seq` (float64) and write its
 # forward pass ourselves, with PyTorch's own `nn.GRU` for the encoder and `nn.GRUCell` for the
-# decoder (lesson 06 showed ours equal to them). Here the score is Luong's dot product
-# `e_ij = s_{i-1} · (W_k h_j)`; section 7 adds Bahdanau's additive score.
+# decoder (lesson 06 showed ours equal to them). Here the score is Luong's "general" dot
+# product `e_ij = s_{i-1} · (W_k h_j)`, read from the previous decoder state as in Bahdanau's
+# model; section 7 adds Bahdanau's additive score.
 #
 # **Encoder**: an embedding, then a bidirectional GRU over the *packed* source (lesson 02), so
 # padding never enters the recurrence. `H_enc` `(B, S, 2H)` holds every `h_j`; the summary is
@@ -375,7 +377,7 @@ display(Markdown(
 # ## 6. Teacher forcing and exposure bias
 #
 # In training the decoder reads the *true* previous token (teacher forcing): every step learns
-# from a correct past, and all steps train in parallel from one pass. At test time it reads its
+# from a correct past, however wrong the model's own earlier guesses were. At test time it reads its
 # *own* previous output (free-running), so one mistake feeds the next. Measured on the loaded
 # reversal model without attention, accuracy at each output position:
 
@@ -480,8 +482,8 @@ assert top[512][0] > 0.9 and top[512][1] < 0.7
 # `softmax(Linear([embedding of y_{i-1}; s_{i-1}]))`, over a fixed `max_length` of source
 # positions. Those weights depend only on the decoder: the encoder states enter only through
 # the weighted sum, so such a model still trains and still draws attention maps, but where it
-# looks cannot depend on what is there. Two computations expose it: change the encoder states and see
-# if the weights move; give a short input and see where the weight goes.
+# looks cannot depend on what is there. Two computations expose it: change the encoder states
+# and see if the weights move; give a short input and see where the weight goes.
 
 # %%
 torch.manual_seed(2)
@@ -538,8 +540,8 @@ display(Markdown(
     f"Beam search finds outputs the *model* prefers; whether they are right depends on the "
     f"model. The benchmark (loaded, {bvg['n']} test strings of all lengths) measured greedy "
     f"{bvg['greedy']['exact']:.3f} against beam {bvg['beam']} {bvg['beam_penalty_0']['exact']:.3f}"
-    f" exact match; here, on short strings, {g_exact:.3f} against {b_exact:.3f}. A model that is right (the attention models score 1.000 "
-    f"greedily) leaves beam search nothing to find; a model that has not stored the input "
+    f" exact match; here, on short strings, {g_exact:.3f} against {b_exact:.3f}. A model that "
+    f"is right (the attention models score 1.000 greedily) leaves beam search nothing to find; a model that has not stored the input "
     f"cannot be rescued by searching its outputs."))
 
 # %% [markdown]
