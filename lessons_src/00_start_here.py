@@ -32,7 +32,7 @@
 # | 05 | [LSTM](05_lstm.ipynb) | build the cell state and gates, and see the gradient survive |
 # | 06 | [GRU, and choosing between them](06_gru.ipynb) | build the GRU and compare it with the LSTM on equal budgets |
 # | 07 | Sequence tasks on real data | train on Python's own documentation text |
-# | 08 | Seq2seq and attention | encoder, decoder, and attention weights you can inspect |
+# | 08 | [Seq2seq and attention](08_seq2seq_attention.ipynb) | build an encoder-decoder, measure the bottleneck attention removes, and watch where it looks |
 # | 09 | Transformers vs RNNs, measured | speed, memory and accuracy side by side |
 # | 10 | Misconceptions and a self-test | a cumulative quiz over the whole course |
 #

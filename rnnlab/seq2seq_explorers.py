@@ -1,0 +1,119 @@
+"""Lesson 08's interactive plot: where an encoder-decoder's attention looks while it decodes.
+
+=================================  ======  =================================================
+class                              lesson  what it shows
+=================================  ======  =================================================
+``AttentionExplorer``              08      attention weights, output step by input position
+=================================  ======  =================================================
+
+It follows ``rnnlab.widgets.Explorer`` (see ``rnnlab.explorers``): every artist that changes is
+redrawn by blitting; the axes never change (their size is fixed by the longest input and
+output), so there is no full redraw after the first one. ``tests/test_seq2seq_explorers.py``
+drives every control through its range, with bad text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import ipywidgets as widgets
+import numpy as np
+from matplotlib.patches import Rectangle
+
+from rnnlab.widgets import BadInput, Explorer, figure, guarded
+
+DPI = 72
+
+
+class AttentionExplorer(Explorer):
+    """Lesson 08: attention weights as a heatmap (one row per output step, one column per input
+    character) and, below, the weights of one step of the decoding.
+
+    ``reply(text)`` returns an ``rnnlab.seq2seq.Answer`` (``answer(model, text, ...)``): a guess
+    with ``weights`` (steps, S), or ``guess=None`` and a message for input the model cannot
+    read, which is shown as one line. ``examples`` maps a label to an input; the first is shown
+    first. ``max_input`` and ``max_steps`` size the axes: the longest input the model reads and
+    the most output steps (``<eos>`` included)."""
+
+    title = "Where the decoder looks: attention at each output step"
+
+    def __init__(self, reply: Callable, examples: dict[str, str], max_input: int,
+                 max_steps: int):
+        super().__init__()
+        self.reply, self.max_input, self.max_steps = reply, max_input, max_steps
+        first = next(iter(examples.values()))
+        self.pick = widgets.Dropdown(options=list(examples.items()), value=first,
+                                     description="example")
+        self.text = widgets.Text(value=first, description="your input", continuous_update=False,
+                                 layout=widgets.Layout(width="360px"))
+        self.step = widgets.IntSlider(value=1, min=1, max=max_steps, description="output step",
+                                      continuous_update=True)
+        self.readout = widgets.HTML("")
+        self.below = [self.readout]
+        fig, (self.ax_map, self.ax_row) = figure(
+            figsize=(8.0, 5.0), nrows=2, gridspec_kw={"height_ratios": [3, 1.3]}, dpi=DPI)
+        self.image = self.ax_map.imshow(np.full((max_steps, max_input), np.nan), aspect="auto",
+                                        cmap="Blues", vmin=0, vmax=1, interpolation="nearest",
+                                        extent=(-0.5, max_input - 0.5, max_steps - 0.5, -0.5))
+        # one colour bar beside both axes, so that their input positions line up
+        fig.colorbar(self.image, ax=[self.ax_map, self.ax_row], label="attention weight",
+                     shrink=0.6)
+        self.ax_map.set_xticks([])
+        self.ax_map.set_yticks([])
+        self.ax_map.set_ylabel("output step", labelpad=14)
+        # Characters beside the axes, drawn like tick labels but redrawn by blitting.
+        x_axis, y_axis = self.ax_map.get_xaxis_transform(), self.ax_map.get_yaxis_transform()
+        self.in_chars = [self.ax_map.text(j, 1.01, "", ha="center", va="bottom", fontsize=9,
+                                          family="monospace", transform=x_axis, clip_on=False)
+                         for j in range(max_input)]
+        self.out_chars = [self.ax_map.text(-0.01, i, "", ha="right", va="center", fontsize=9,
+                                           family="monospace", transform=y_axis, clip_on=False)
+                          for i in range(max_steps)]
+        self.box = Rectangle((-0.5, -0.5), max_input, 1, fill=False, ec="tab:red", lw=1.5)
+        self.ax_map.add_patch(self.box)
+        (self.row,) = self.ax_row.plot([], [], "o-", ms=3, color="tab:blue")
+        self.ax_row.set_xlim(-0.5, max_input - 0.5)
+        self.ax_row.set_ylim(-0.05, 1.05)
+        self.ax_row.set_xlabel("input position")
+        self.ax_row.set_ylabel("weight")
+        self.title_text = self.ax_row.set_title(" ", fontsize=9, family="monospace")
+        self.pick.observe(guarded(self.status)(self._on_pick), names="value")
+        self._start({"example": self.pick, "text": self.text, "step": self.step}, fig,
+                    [self.image, *self.in_chars, *self.out_chars, self.box, self.row,
+                     self.title_text], passive=("example",))
+
+    def _on_pick(self, change) -> None:
+        self.text.value = change["new"]
+
+    def _read(self):
+        """The model's answer to the text box, or BadInput with its message."""
+        reply = self.reply(self.text.value)
+        if reply.guess is None:
+            raise BadInput(reply.message)
+        if reply.weights is None:
+            raise BadInput("this model has no attention to show (it reads one fixed vector)")
+        return reply
+
+    def _update(self) -> bool:
+        reply = self._read()
+        w = reply.weights.detach().double().numpy()
+        steps, n_in = w.shape
+        grid = np.full((self.max_steps, self.max_input), np.nan)
+        grid[:min(steps, self.max_steps), :min(n_in, self.max_input)] = \
+            w[:self.max_steps, :self.max_input]
+        self.image.set_data(grid)
+        src = reply.source
+        for j, label in enumerate(self.in_chars):
+            label.set_text(src[j].replace(" ", "␣") if j < len(src) else "")
+        written = list(reply.guess) + ["<eos>"] * (steps > len(reply.guess))
+        for i, label in enumerate(self.out_chars):
+            label.set_text(written[i] if i < steps else "")
+        k = min(self.step.value, steps)  # a step past the end shows the last one
+        self.box.set_bounds(-0.5, k - 1.5, n_in, 1)
+        self.row.set_data(np.arange(n_in), w[k - 1])
+        j = int(w[k - 1].argmax())
+        past = f" (the output has {steps} steps)" if self.step.value > steps else ""
+        self.title_text.set_text(f"step {k}{past}: wrote {written[k - 1]!r}, looking most at "
+                                 f"{src[j]!r} (position {j}, weight {w[k - 1, j]:.2f})")
+        self.readout.value = reply.message.replace("&", "&amp;").replace("<", "&lt;")
+        return False
