@@ -252,6 +252,5 @@ def show() -> None:
     from IPython.display import Markdown, display
 
     where = "kept in memory only" if _memory is not None else f"saved in `{path()}`"
-    display(Markdown(table() + f"\n\nYour progress is {where}. "
-                     "`progress.reset('l04')` forgets one lesson, `progress.reset()` all."))
+    display(Markdown(table() + f"\n\nYour progress is {where}."))
 
