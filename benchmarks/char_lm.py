@@ -8,12 +8,13 @@ Data: ``rnnlab.corpus.pydoc_split`` (split by document), ``OpenVocab`` of the tr
 Each model (``rnnlab.charlm.CharLM``: embedding 64, one recurrent layer of ``--hidden`` units,
 dropout on inputs and outputs) is trained by ``rnnlab.charlm.train_stream`` (the text as
 ``--batch`` parallel streams, windows of ``--seq-len``, state carried and detached, clipping at
-1) for ``--seconds`` of training time, with the validation split scored every ``--eval-every``
-seconds (the learning curve against wall-clock time), then the test split, state carried. The
-baselines come from ``benchmarks/results/char_baselines.json`` (same split, fingerprint
-checked). Written to ``benchmarks/results/char_lm.json`` with the budget, seed, date, threads,
-load average and the split, and the LSTM's weights (float16) to
-``benchmarks/results/char_lm_lstm.pt``. ``--quick`` writes to the temporary folder only.
+1, the learning rate decaying along a cosine to a twentieth) for ``--seconds`` of training
+time, with the whole validation split scored every ``--eval-every`` seconds (the learning curve
+against wall-clock time), then the test split, state carried. The baselines come from
+``benchmarks/results/char_baselines.json`` (same split, fingerprint checked). Written to
+``benchmarks/results/char_lm.json`` with the budget, seed, date, threads, load average and the
+split, and the LSTM's weights (float16) to ``benchmarks/results/char_lm_lstm.pt``.
+``--quick`` writes to the temporary folder only.
 """
 
 from __future__ import annotations

@@ -31,7 +31,7 @@
 # | 04 | [Vanishing and exploding gradients](04_vanishing_exploding.ipynb) | watch gradient norms shrink or blow up over time steps |
 # | 05 | [LSTM](05_lstm.ipynb) | build the cell state and gates, and see the gradient survive |
 # | 06 | [GRU, and choosing between them](06_gru.ipynb) | build the GRU and compare it with the LSTM on equal budgets |
-# | 07 | Sequence tasks on real data | train on Python's own documentation text |
+# | 07 | [Recurrent networks on real text, scored against baselines](07_real_data.ipynb) | train on Python's own documentation text and beat (or not) the n-gram and compressor baselines |
 # | 08 | Seq2seq and attention | encoder, decoder, and attention weights you can inspect |
 # | 09 | Transformers vs RNNs, measured | speed, memory and accuracy side by side |
 # | 10 | Misconceptions and a self-test | a cumulative quiz over the whole course |

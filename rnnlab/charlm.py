@@ -130,8 +130,9 @@ def train_stream(model: nn.Module, ids: torch.Tensor, seconds: float, batch: int
     gradient stops at the window's edge); at the end of the stream it starts again from an
     empty state. ``eval_fn(model)`` runs at the start, every ``eval_every`` training seconds and
     at the end. ``decay``: the learning rate follows a cosine from ``lr`` down to ``lr / 20``
-    over the budget (of seconds, else of steps). Returns lists ``step``, ``seconds``, ``loss`` (mean training bits per character
-    since the last evaluation), ``eval``, and ``grad_norm`` (one per step, before clipping)."""
+    over the budget (of seconds, else of steps). Returns lists ``step``, ``seconds``, ``loss``
+    (mean training bits per character since the last evaluation), ``eval``, and ``grad_norm``
+    (one per step, before clipping)."""
     if seconds <= 0 and max_steps is None:
         raise ValueError("give a positive number of seconds or max_steps")
     windows = StreamWindows(ids, batch, seq_len)
@@ -273,3 +274,10 @@ def best_unit(hidden: np.ndarray, target: np.ndarray) -> tuple[int, float]:
         r = np.where(denom > 0, (h * t[:, None]).sum(0) / denom, 0.0)
     k = int(np.argmax(np.abs(r)))
     return k, float(r[k])
+
+
+def results_dir():
+    """``benchmarks/results`` of the course checkout, where the long runs write."""
+    from pathlib import Path
+
+    return Path(__file__).resolve().parent.parent / "benchmarks" / "results"

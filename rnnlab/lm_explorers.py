@@ -144,12 +144,13 @@ class SurprisalExplorer(Explorer):
         self.summary.set_text(f"mean {bits.mean():.2f} bits per character over {len(s)}{cut}")
         spans = "".join(
             f'<span style="background:{self.colour(b)};font-family:monospace" '
-            f'title="{b:.1f} bits">{html.escape(_shown(ch))}</span>' for ch, b in zip(s, bits))
+            f'title="{b:.1f} bits">{html.escape(_shown(ch))}</span>'
+            for ch, b in zip(s, bits, strict=True))
         note = ""
         if unseen:
             names = ", ".join(repr(c) for c in unseen[:8])
-            note = (f"<br>never seen in training: {html.escape(names, quote=False)}; each is scored as the "
-                    "unknown character (the model's probability of 'some character I never "
-                    "saw')")
+            note = (f"<br>never seen in training: {html.escape(names, quote=False)}; each is "
+                    "scored as the unknown character (the model's probability of 'some "
+                    "character I never saw')")
         self.readout.value = f"<div>{spans}</div>{note}"
         return False      # bars are clipped at vmax: the axes never change

@@ -1,0 +1,486 @@
+# %% [markdown]
+# # 07 · Recurrent networks on real text, scored against baselines
+#
+# **You will be able to**
+# - score a character model honestly: held-out text split by document, bits per character and
+#   perplexity, beside counting models (n-grams with Kneser-Ney smoothing) and a compressor;
+# - train an RNN, LSTM or GRU on a long text as one stream (stateful truncated BPTT, the state
+#   carried and detached), with clipping and dropout in the right places;
+# - look inside the trained model: sample at a temperature, see which characters surprise it,
+#   and find a hidden unit that tracks something you can see.
+#
+# **Prerequisites:** lessons 03 (truncated BPTT), 05 (LSTM) and 06 (GRU).
+# **Run time:** about 40 seconds on a laptop CPU (a longer run is loaded from
+# `benchmarks/results/`).
+
+# %% [markdown]
+# ## 1. The idea: a model is only as good as what it beats
+#
+# Until now the tasks were made up, and the text was a paragraph the model memorised. Here the
+# text is real: Python's own help pages (`pydoc_data.topics`, the text `help("for")` shows,
+# shipped with Python, so nothing is downloaded). A language model is scored on text it has never
+# seen, in **bits per character** (bpc): the mean of `-log2 p(next character | the ones before)`.
+# A model that guessed uniformly among `V` characters would score `log2 V`; a perfect one, 0.
+# **Perplexity** `2 ** bpc` is the same number as "a choice among that many equally likely
+# characters".
+#
+# A score means nothing alone. The question is always: *better than what?* So before any network,
+# the baselines a practitioner would try first: counting models (how often did `"pytho"` come
+# before `"n"`?) and a general-purpose compressor (a compressor is a language model: its output
+# size is the bits it needs).
+
+# %%
+# %matplotlib widget
+import json
+import math
+import warnings
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from IPython.display import Markdown, display
+from torch import nn
+
+from rnnlab import charlm
+from rnnlab.baselines import KneserNey, nats_to_bits, perplexity
+from rnnlab.check import check, solution  # noqa: F401  (solution: on request)
+from rnnlab.corpus import OpenVocab, StreamWindows, pydoc_split
+from rnnlab.course import next_lesson
+from rnnlab.lm_explorers import SampleExplorer, SurprisalExplorer
+from rnnlab.quiz import Quiz
+from rnnlab.train import seed_everything
+
+quiz = Quiz("l07")
+gen = seed_everything(0)  # also one CPU thread: faster for models this small
+RESULTS = charlm.results_dir()
+
+# %% [markdown]
+# ## 2. The text, split by document
+#
+# The help pages are about 200 topics. Whole topics go to train, validation or test, so no topic
+# is in two splits: text from one topic shares rare names and whole sentences, and a held-out
+# score on a neighbouring paragraph would flatter every model. `OpenVocab` holds the training
+# text's characters plus one *unknown* character, so any text can be scored.
+
+# %%
+split = pydoc_split(0)
+vocab = OpenVocab(split.train)
+sizes = split.sizes()
+shared = set(split.names["train"]) & (set(split.names["valid"]) | set(split.names["test"]))
+assert not shared and not set(split.names["valid"]) & set(split.names["test"])
+print(f"split {split.fingerprint}: " + ", ".join(
+    f"{k} {v:,} characters ({len(split.names[k])} topics)" for k, v in sizes.items()))
+print(f"vocabulary: {len(vocab)} symbols; {vocab.unknown_count(split.test)} test characters "
+      "never seen in training (scored as the unknown symbol)")
+print(repr(split.test[:160]))
+
+# %% [markdown]
+# ## 3. Baselines: counting models and compressors
+#
+# - **Unigram, bigram** (add-one smoothing): how often each character, or each pair, occurs.
+# - **Kneser-Ney** of order n: the next character from the n - 1 before it, with the smoothing
+#   that works best for counting models (Kneser and Ney 1995, Chen and Goodman 1999): a rare
+#   context borrows from a shorter one, weighted by how many *different* contexts a character
+#   follows. Every character keeps some probability, so no held-out character costs infinite bits.
+# - **Compressors** (gzip, bz2, lzma) are charged the extra bytes for the test text when
+#   compressed after the training text, so they too have "read" the training text.
+#
+# Fitting order 6 and every compressor takes about half a minute, so the table is loaded from
+# `benchmarks/results/char_baselines.json` (written by `benchmarks/char_baselines.py`); one row is
+# recomputed here to show it is the same computation.
+
+# %%
+base_run = json.loads((RESULTS / "char_baselines.json").read_text(encoding="utf-8"))
+assert base_run["split"]["fingerprint"] == split.fingerprint, "a different Python: rerun it"
+baselines = {r["name"]: r["bpc"] for r in base_run["rows"]}
+print(f"loaded from benchmarks/results/char_baselines.json ({base_run['date']}, test split)")
+print(f"{'model':34s} {'bpc':>6s} {'perplexity':>11s}")
+for r in base_run["rows"]:
+    print(f"{r['name']:34s} {r['bpc']:6.3f} {r['perplexity']:11.2f}")
+
+kn3 = KneserNey(split.train, vocab, order=3).bits_per_char(split.test)
+print(f"\nrecomputed now: Kneser-Ney order 3 = {kn3:.4f} bpc")
+assert abs(kn3 - baselines["Kneser-Ney, order 3"]) < 1e-9
+
+# %%
+uniform = math.log2(len(vocab))
+kn6, lzma_bpc = baselines["Kneser-Ney, order 6"], baselines["lzma, given the training text"]
+uni = baselines["unigram (add-one)"]
+assert lzma_bpc < kn6 < uni < uniform
+display(Markdown(
+    f"A uniform guess costs log2 {len(vocab)} = **{uniform:.2f}** bits; counting single "
+    f"characters, **{uni:.2f}**. Longer contexts help a lot: Kneser-Ney of order 6 reaches "
+    f"**{kn6:.3f}** (perplexity {perplexity(kn6):.2f}). lzma, given the training text, needs "
+    f"only **{lzma_bpc:.3f}**: it can copy whole phrases seen in training, and these help pages "
+    f"repeat many of them. That is the bar."))
+
+# %% [markdown]
+# PyTorch's `F.cross_entropy` is in **nats** (natural logarithm). Bits are nats divided by
+# ln 2. Mixing them up flatters a model by 31%:
+
+# %%
+loss_nats = 1.04
+print(f"{loss_nats} nats = {nats_to_bits(loss_nats):.3f} bits per character; perplexity "
+      f"2 ** bits = {perplexity(nats_to_bits(loss_nats)):.3f} = e ** nats = "
+      f"{math.exp(loss_nats):.3f}")
+assert abs(perplexity(nats_to_bits(loss_nats)) - math.exp(loss_nats)) < 1e-12
+
+# %% [markdown]
+# ## 4. Training on one long stream
+#
+# The training text is 370k characters. Lesson 03 truncated backpropagation to `k` steps; here the
+# text is cut into `batch` parallel streams, read in consecutive windows. The state at the end of
+# window k is the start of window k+1, **detached**: the values carry over (the model knows what
+# it just read), the gradient stops at the window's edge (a step costs one window). Row `b` of
+# window k+1 starts exactly where row `b` of window k ended:
+
+# %%
+train_ids = vocab.encode(split.train)
+windows = StreamWindows(train_ids, batch=32, seq_len=100)
+reader = iter(windows)
+(x0, y0), (x1, _) = next(reader), next(reader)
+assert torch.equal(x1[:, 0], y0[:, -1])     # window 1 starts with window 0's last target
+print(f"{len(windows)} windows of {tuple(x0.shape)} per pass over the text")
+print("row 3, window 0 ends:  ", repr(vocab.decode(x0[3, -30:].tolist())))
+print("row 3, window 1 starts:", repr(vocab.decode(x1[3, :30].tolist())))
+
+# %% [markdown]
+# **Dropout in a recurrent network.** `CharLM` (in `rnnlab/charlm.py`) is embedding, dropout,
+# recurrent layers, dropout, a linear head. The dropout argument of `nn.LSTM` does less than its
+# name suggests. Measured:
+
+# %%
+x_demo = torch.randn(4, 12, 8)
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    one_layer = nn.LSTM(8, 8, num_layers=1, dropout=0.5, batch_first=True).train()
+same_1 = torch.equal(one_layer(x_demo)[0], one_layer(x_demo)[0])
+two_layers = nn.LSTM(8, 8, num_layers=2, dropout=0.5, batch_first=True).train()
+(_, (h_a, _)), (_, (h_b, _)) = two_layers(x_demo), two_layers(x_demo)
+layer0_same, layer1_same = torch.equal(h_a[0], h_b[0]), torch.equal(h_a[1], h_b[1])
+print(f"1 layer, dropout=0.5, training mode: two calls equal? {same_1}; "
+      f"PyTorch warned: {str(caught[0].message)[:70]}...")
+print(f"2 layers: layer 0's final state equal in two calls? {layer0_same}; "
+      f"layer 1's? {layer1_same}")
+assert same_1 and caught and layer0_same and not layer1_same
+
+# %% [markdown]
+# With one layer nothing is dropped (and PyTorch says so). With two, layer 0 runs untouched,
+# its recurrence included: only its *outputs* are dropped on their way into layer 1. So
+# `nn.LSTM(dropout=...)` never drops the inputs, the last layer's outputs, or the recurrent
+# connection `h_{t-1} -> h_t`. `CharLM` adds `nn.Dropout` on the embedded input and on the
+# output before the head. (Dropping the recurrent connection with a fresh mask at every step
+# would damage the memory; variational dropout (Gal and Ghahramani, 2016) reuses one mask for
+# the whole sequence, but needs a custom layer.)
+#
+# **Our layers, checked.** `CharLM(course=True)` runs the course's own step-by-step layers from
+# lessons 02, 05 and 06 (`rnnlab.models`) instead of PyTorch's fused kernels; the parameter
+# names are the same, so the weights load across.
+
+# %%
+probe = vocab.encode(split.valid[:200])[None]
+for kind in charlm.KINDS:
+    fused = charlm.CharLM(kind, len(vocab), 32, 16, layers=2, dropout=0.2).double().eval()
+    ours = charlm.CharLM(kind, len(vocab), 32, 16, layers=2, dropout=0.2, course=True)
+    ours.load_state_dict(fused.state_dict())
+    ours.double().eval()
+    with torch.no_grad():
+        diff = (ours(probe)[0] - fused(probe)[0]).abs().max().item()
+    print(f"{kind.upper():4s} course layers vs nn.{kind.upper()}: max |difference| of the logits "
+          f"= {diff:.1e} (float64, 200 characters)")
+    assert diff < 1e-10
+
+# %% [markdown]
+# **A few seconds of training, live.** A small LSTM (128 units) for 120 steps on 16 streams in
+# windows of 64 characters: Adam, gradient clipping at norm 1, dropout 0.1, the state carried
+# across windows, the learning rate decaying along a cosine. Scored on the first 10,000
+# characters of the validation split.
+
+# %%
+valid_ids = vocab.encode(split.valid)
+seed_everything(0)
+live = charlm.CharLM("lstm", len(vocab), hidden=128, embed=32, dropout=0.1)
+before = charlm.stream_bpc(live, valid_ids, max_chars=10_000)
+hist = charlm.train_stream(live, train_ids, seconds=0, max_steps=120, batch=16, seq_len=64,
+                          lr=1e-2, decay=True)
+after = charlm.stream_bpc(live, valid_ids, max_chars=10_000)
+print(f"validation bpc: {before:.3f} untrained -> {after:.3f} after {hist['step'][-1]} steps "
+      f"({hist['seconds'][-1]:.1f} s of training, {hist['step'][-1] * 16 * 64:,} characters)")
+assert after < uni < before
+
+# %%
+display(Markdown(
+    f"After {hist['seconds'][-1]:.0f} seconds the LSTM is at **{after:.2f}** bits per "
+    f"character: better than counting single characters ({uni:.2f}), far from the "
+    f"6-gram model ({kn6:.2f}). A network needs many passes over the text; a counting model "
+    f"needs one. Section 5 gives the networks four minutes each."))
+
+# %% [markdown]
+# ## 5. Four minutes each: RNN, LSTM and GRU against the baselines
+#
+# `benchmarks/char_lm.py` trains the course's three cells (one layer of 256 units, embedding 64,
+# dropout 0.1, 32 streams, windows of 100, the same wall-clock budget each, one CPU thread),
+# scores the whole validation split every 20 seconds, then the test split with the state carried.
+# Its results and the LSTM's weights (float16, under 1 MB) are loaded here.
+
+# %%
+lm_run = json.loads((RESULTS / "char_lm.json").read_text(encoding="utf-8"))
+assert lm_run["split"]["fingerprint"] == split.fingerprint and not lm_run["quick"]
+s = lm_run["settings"]
+print(f"loaded from benchmarks/results/char_lm.json: {lm_run['date']}, {s['seconds']:.0f} s per "
+      f"model, seed {s['seed']}, {lm_run['threads']} thread, load average "
+      f"{lm_run['load_average_before']:.1f} (a shared machine)")
+rows = [(f"{k.upper()} ({r['params']:,} parameters, {r['characters_seen'] / 1e6:.1f}M chars)",
+         r["test_bpc"]) for k, r in lm_run["runs"].items()]
+rows += [(name, baselines[name]) for name in ("bigram (add-one)", "Kneser-Ney, order 5",
+                                              "Kneser-Ney, order 6", "gzip, given the training text",
+                                              "lzma, given the training text")]
+print(f"\n{'model (test split)':48s} {'bpc':>6s} {'perplexity':>11s}")
+for name, bpc in sorted(rows, key=lambda r: r[1]):
+    print(f"{name:48s} {bpc:6.3f} {perplexity(bpc):11.2f}")
+
+# %%
+fig, ax = plt.subplots(figsize=(7.5, 3.6), layout="constrained")
+for kind, r in lm_run["runs"].items():
+    c = r["curve"]
+    ax.plot(c["seconds"][1:], c["eval"][1:], "o-", ms=3, label=kind.upper())
+for name, style in (("Kneser-Ney, order 6", "--"), ("lzma, given the training text", ":")):
+    ax.axhline(base_run["rows"][[r["name"] for r in base_run["rows"]].index(name)]["valid_bpc"]
+               if name.startswith("Kneser") else baselines[name], ls=style, color="0.3",
+               label=name + (" (validation)" if name.startswith("Kneser") else " (test)"))
+ax.set(xlabel="training time (s, one thread)", ylabel="validation bits per character",
+       title="Learning curves against wall-clock time (benchmarks/results/char_lm.json)")
+ax.legend(fontsize=8)
+plt.show()
+
+# %%
+test_bpc = {k: r["test_bpc"] for k, r in lm_run["runs"].items()}
+steps = {k: r["steps"] for k, r in lm_run["runs"].items()}
+best = min(test_bpc, key=test_bpc.get)
+kn4, kn5 = baselines["Kneser-Ney, order 4"], baselines["Kneser-Ney, order 5"]
+lstm_curve = lm_run["runs"]["lstm"]["curve"]["eval"]
+half = lstm_curve[len(lstm_curve) // 2]
+# What the text below says, checked:
+assert max(test_bpc.values()) < kn4 and test_bpc[best] > kn6 > lzma_bpc
+assert steps["lstm"] < steps["rnn"] and lstm_curve[-1] < half - 0.02
+display(Markdown(
+    f"**Where the networks stand.** After {s['seconds']:.0f} seconds each, every network beats "
+    f"the order-4 counting model ({kn4:.2f}), and none beats the order-6 one: the best, the "
+    f"{best.upper()}, scores **{test_bpc[best]:.3f}** on the test split against **{kn6:.3f}** "
+    f"for Kneser-Ney of order 6 and **{lzma_bpc:.3f}** for lzma. The LSTM scores "
+    f"**{test_bpc['lstm']:.3f}**. On this budget the counting model and the compressor win, "
+    f"and that is the honest result. Two reasons are visible above. The budget is wall-clock "
+    f"time, and an LSTM step costs more than an RNN step: in the same time the LSTM took "
+    f"{steps['lstm']:,} steps and the RNN {steps['rnn']:,}. And the curves are still falling "
+    f"when the time runs out (the LSTM's went from {half:.3f} at half time to "
+    f"{lstm_curve[-1]:.3f} at the end): the counting model is fitted in one pass, "
+    f"the network needs many. Whether a longer run, a wider model or more data would overtake "
+    f"the 6-gram model is a question for a measurement, not for faith in networks."))
+
+# %% [markdown]
+# ## 6. Inside the trained LSTM
+#
+# The benchmark's LSTM, loaded into the course's own `LSTM` layer, and checked once more against
+# the fused one on the same weights:
+
+# %%
+model, ckpt_vocab, extra = charlm.load(RESULTS / "char_lm_lstm.pt")
+assert ckpt_vocab.chars == vocab.chars
+ours_lstm, _, _ = charlm.load(RESULTS / "char_lm_lstm.pt", course=True, dtype=torch.float64)
+with torch.no_grad():
+    gap = (ours_lstm(probe)[0] - model.double()(probe)[0]).abs().max().item()
+model.float()
+print(f"checkpoint: course LSTM vs nn.LSTM on the same weights, max |difference| = {gap:.1e} "
+      "(float64)")
+assert gap < 1e-10
+reloaded = charlm.stream_bpc(model, vocab.encode(split.test))
+print(f"test bpc of the loaded float16 weights: {reloaded:.3f} (benchmark, float32: "
+      f"{extra['test_bpc']:.3f})")
+assert abs(reloaded - extra["test_bpc"]) < 0.01
+
+# %% [markdown]
+# **Temperature.** Sampling divides the logits by a temperature `T` before the softmax. `T = 0`
+# always takes the most likely character (and soon loops), `T = 1` samples the model's own
+# distribution, a high `T` flattens it towards noise. The bars show the distribution over the
+# next character at your temperature, the title a sample drawn with it (seeded: the same each
+# time).
+
+# %%
+SampleExplorer(model, vocab, prompt="The value of ")
+
+# %% [markdown]
+# **Surprisal.** Type anything: each character is coloured by how many bits it cost the model
+# (`-log2 p`), given everything before it. Try English, Python code, a misspelling, or a
+# character the help pages never use.
+
+# %%
+SurprisalExplorer(model, vocab, {
+    "prose": "The return value of a function is None.",
+    "code": 'for item in items:\n    print(item["name"])',
+    "misspelt": "The retrun valeu of a functoin is Nnoe.",
+    "unseen": "Café: naïve résumé",
+})
+
+# %% [markdown]
+# **A unit that tracks something visible.** Karpathy, Johnson and Fei-Fei (2015) found single
+# LSTM units that switch on inside quotes or count indentation. Search for one here: run the
+# model over 20,000 validation characters and, for three things a reader can see (inside double
+# quotes, inside brackets, position in the line), find the unit whose value correlates most with
+# it.
+
+# %%
+stretch = split.valid[:20_000]
+hidden = charlm.hidden_trace(model, vocab, stretch)
+line_pos = np.array([i - stretch.rfind("\n", 0, i + 1) - 1 for i in range(len(stretch))])
+features = {"inside double quotes": charlm.inside_quotes(stretch),
+            "inside brackets": charlm.bracket_depth(stretch) > 0,
+            "position in the line": line_pos}
+found = {name: charlm.best_unit(hidden, f) for name, f in features.items()}
+for name, (unit, r) in found.items():
+    print(f"{name:22s} unit {unit:3d}  correlation {r:+.2f}")
+feature = max(found, key=lambda n: abs(found[n][1]))
+unit, r = found[feature]
+assert abs(r) > 0.45 and feature == "inside double quotes"  # what the text below says
+
+# %%
+start = next(i for i in range(0, len(stretch) - 200) if features[feature][i:i + 200].any()
+             and not features[feature][i:i + 200].all())
+shown = slice(start, start + 160)
+fig, ax = plt.subplots(figsize=(9, 2.6), layout="constrained")
+ax.plot(hidden[shown, unit], color="tab:red", label=f"unit {unit}")
+target = np.asarray(features[feature][shown], dtype=float)
+ax2 = ax.twinx()
+ax2.fill_between(np.arange(len(target)), 0, target, color="tab:blue", alpha=0.2, step="mid")
+ax2.set_yticks([])
+ax.set(xticks=range(0, 160, 4), ylabel="unit value",
+       title=f"unit {unit} (red) and '{feature}' (shaded), r = {r:+.2f} over 20,000 characters")
+ax.set_xticklabels([stretch[start + i].replace("\n", "⏎") for i in range(0, 160, 4)],
+                   family="monospace", fontsize=8)
+plt.show()
+display(Markdown(
+    f"Of {hidden.shape[1]} units, unit **{unit}** follows *{feature}* most closely (correlation "
+    f"**{r:+.2f}** over 20,000 held-out characters). Nobody told it to: tracking this helps "
+    f"predict the next character (inside a string, different characters follow), so training "
+    f"found it. The sign means nothing: a unit that goes down inside quotes tracks them as "
+    f"well as one that goes up. A correlation of {abs(r):.2f} is a tendency, not a switch: "
+    f"the plot shows where it follows the quotes and where it does not."))
+
+# %% [markdown]
+# ## 7. Pitfalls, computed
+#
+# **Scoring on training text.** The 5-gram model on a stretch of its own training text, and on
+# held-out text of the same length:
+
+# %%
+kn5_model = KneserNey(split.train, vocab, order=5)
+on_train = kn5_model.bits_per_char(split.train[:20_000])
+on_test = kn5_model.bits_per_char(split.test[:20_000])
+print(f"Kneser-Ney order 5: {on_train:.3f} bpc on training text, {on_test:.3f} on held-out text")
+assert on_train < on_test - 0.3
+display(Markdown(
+    f"On text it has counted, the 5-gram model scores **{on_train:.2f}** bits per character; "
+    f"on held-out text **{on_test:.2f}**. A score on training data measures memory, not "
+    f"prediction."))
+
+# %% [markdown]
+# **Resetting the state at evaluation.** A model trained with a carried state, scored with every
+# window of 20 characters starting from an empty state (a common slip when evaluation code is
+# copied from a classifier):
+
+# %%
+from rnnlab.compare import bits_per_char as windowed_bpc  # noqa: E402
+
+test_part = vocab.encode(split.test[:20_000])
+carried = windowed_bpc(model, test_part, context=20, batch=16, carry=True)
+fresh = windowed_bpc(model, test_part, context=20, batch=16, carry=False)
+print(f"windows of 20 characters: state carried {carried:.3f} bpc, state reset {fresh:.3f} bpc")
+assert carried < fresh - 0.1
+display(Markdown(
+    f"The same weights score **{carried:.2f}** with the state carried and **{fresh:.2f}** when "
+    f"each window of 20 characters starts from nothing: the first characters of every window are "
+    f"guessed blind. Evaluate the way the model will be used."))
+
+# %% [markdown]
+# - *"The loss is 1.04, so the model needs 1.04 bits per character."* `F.cross_entropy` is in
+#   nats; divide by ln 2 (section 3).
+# - *"`nn.LSTM(dropout=0.3)` regularises my one-layer model."* It does nothing there (section 4).
+# - *"The network is better because it is a network."* Only a baseline on the same held-out text
+#   can say (section 5).
+#
+# ## 8. Quiz
+
+# %%
+quiz.show("bits-from-nats")
+
+# %%
+quiz.show("perplexity")
+
+# %%
+quiz.show("split-by-document")
+
+# %%
+quiz.show("carried-state")
+
+# %%
+quiz.show("lstm-dropout-arg")
+
+# %%
+quiz.show("lose-to-baseline")
+
+# %%
+quiz.score()
+
+# %% [markdown]
+# ## 9. Exercises
+#
+# ### Exercise 1: bits per character from logits
+# Write `bits_per_char(logits, targets)`: `logits` `(N, V)` float64, `targets` `(N,)` int64; return
+# the mean over the N positions of `-log2 p(target)`, as a 0-d tensor, with `p` the softmax of
+# the logits. (`F.cross_entropy` gives nats; section 3 said how to convert.)
+
+# %%
+def bits_per_char(logits, targets):
+    ### BEGIN SOLUTION
+    log_p = torch.log_softmax(logits, dim=-1)
+    nats = -log_p[torch.arange(len(targets)), targets].mean()
+    return nats / math.log(2)
+    ### END SOLUTION
+
+
+# %%
+check("l07.bits_per_char", bits_per_char)
+
+# %% [markdown]
+# ### Exercise 2: the seasonal-naive forecast
+# The first baseline for a series with a season of length `m` (52 weeks, 7 days): each future
+# value repeats the value observed one season earlier. Write `seasonal_naive(history, season,
+# horizon)`: `history` `(T,)` float64 with `T >= season`; return `(horizon,)` where step `h`
+# (0-based) is `history[T - season + (h % season)]`: the last observed season, repeated as often
+# as needed.
+
+# %%
+def seasonal_naive(history, season, horizon):
+    ### BEGIN SOLUTION
+    last = history[-season:]
+    return last[torch.arange(horizon) % season]
+    ### END SOLUTION
+
+
+# %%
+check("l07.seasonal_naive", seasonal_naive)
+
+# %% [markdown]
+# ## 10. Summary
+#
+# - Real text, split by document; scores in bits per character on held-out text, beside
+#   counting models and compressors. Without the baselines, no number here would mean anything.
+# - Stateful truncated BPTT: one long stream, the state carried and detached between windows;
+#   clipping; dropout on inputs and outputs added by hand, since `nn.LSTM(dropout=...)` acts only
+#   between layers.
+# - Inside the model: temperature, surprisal, and a unit that follows something you can see.
+#
+# Not in this lesson yet (see the closing note of the README): forecasting real time series
+# against seasonal-naive and statsmodels baselines, and classifying variable-length sequences.
+
+# %%
+display(Markdown(next_lesson(7, "adds attention to an encoder-decoder, and shows where it looks")))
