@@ -154,3 +154,47 @@ class SurprisalExplorer(Explorer):
                     "character I never saw')")
         self.readout.value = f"<div>{spans}</div>{note}"
         return False      # bars are clipped at vmax: the axes never change
+
+
+class ForecastExplorer(Explorer):
+    """Rolling-origin forecasts over a test period: the observed series (grey dots) and the
+    chosen model's ``horizon``-step-ahead forecast for each week (line), i.e. the forecast
+    made ``horizon`` weeks before that week. ``forecasts`` maps a model name to an array
+    (n_origins, H) from ``rnnlab.forecast``; ``origins`` index ``y`` (NaN where missing)."""
+
+    title = "Rolling-origin forecasts: pick a model and how far ahead"
+
+    def __init__(self, y: np.ndarray, origins, forecasts: dict[str, np.ndarray], dates=None):
+        super().__init__()
+        from rnnlab.forecast import errors
+
+        self.y, self.origins, self.forecasts = y, np.asarray(origins), forecasts
+        H = next(iter(forecasts.values())).shape[1]
+        self.errs = {name: errors(y, f, self.origins) for name, f in forecasts.items()}
+        self.model = widgets.Dropdown(options=list(forecasts), description="model")
+        self.horizon = widgets.IntSlider(value=1, min=1, max=H, description="weeks ahead",
+                                         continuous_update=False)
+        fig, self.ax = figure(figsize=(8.0, 3.4), dpi=DPI)
+        span = np.arange(self.origins[0] + 1, self.origins[-1] + H + 1)
+        x = np.arange(len(span)) if dates is None else np.asarray(dates)[span]
+        self.x_of = dict(zip(span.tolist(), x, strict=True))
+        self.ax.plot(x, y[span], ".", color="0.5", ms=4, label="observed")
+        (self.line,) = self.ax.plot([], [], "-", color="tab:red", lw=1.5, label="forecast")
+        lo = np.nanmin([np.nanmin(y[span])] + [f.min() for f in forecasts.values()])
+        hi = np.nanmax([np.nanmax(y[span])] + [f.max() for f in forecasts.values()])
+        self.ax.set_ylim(lo - 0.3, hi + 0.3)
+        self.ax.set_ylabel("value")
+        self.ax.legend(loc="upper left", fontsize=8)
+        self.summary = self.ax.set_title(" ", fontsize=9)
+        self._start({"model": self.model, "horizon": self.horizon}, fig,
+                    [self.line, self.summary])
+
+    def _update(self) -> bool:
+        name, h = self.model.value, int(self.horizon.value)
+        f = self.forecasts[name][:, h - 1]
+        targets = self.origins + h
+        self.line.set_data([self.x_of[t] for t in targets.tolist()], f)
+        e = self.errs[name]
+        self.summary.set_text(f"{name}, {h} week(s) ahead: MAE {e['mae'][h - 1]:.3f}, "
+                              f"RMSE {e['rmse'][h - 1]:.3f}")
+        return False

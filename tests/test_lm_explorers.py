@@ -76,3 +76,22 @@ def test_surprisal_bars_and_messages(lm):
     assert "first 20 of 50 plotted" in ex.summary.get_text()
     ex.text.value = "<b>"
     assert "<b>" not in ex.readout.value and ">&lt;</span>" in ex.readout.value
+
+
+def test_forecast_every_control_and_values():
+    from rnnlab import forecast
+
+    rng = np.random.default_rng(0)
+    y = np.cumsum(rng.normal(size=200)) + np.sin(np.arange(200) / 52 * 2 * np.pi)
+    y[150] = np.nan
+    past = forecast.fill_forward(y)
+    origins = np.arange(140, 200 - 5)
+    fc = {"last value": forecast.last_value(past, origins, 5),
+          "seasonal naive": forecast.seasonal_naive(past, origins, 5)}
+    ex = lm_explorers.ForecastExplorer(y, origins, fc)
+    assert_every_control_works(drive(ex))
+    ex.model.value, ex.horizon.value = "seasonal naive", 3
+    assert np.allclose(ex.line.get_ydata(), fc["seasonal naive"][:, 2])
+    want = forecast.errors(y, fc["seasonal naive"], origins)["mae"][2]
+    assert f"MAE {want:.3f}" in ex.summary.get_text()
+    assert ex.blitter.full_draws <= 1
