@@ -515,14 +515,14 @@ assert min(gru_acc.values()) > acc_dtw and gap_cases <= 3
 display(Markdown(
     f"Both GRUs beat 1-NN DTW (**{gru_acc[False]:.3f}** and **{gru_acc[True]:.3f}** against "
     f"**{acc_dtw:.3f}**), after 150 steps of training on 270 recordings. Reading each "
-    f"recording in both directions changes **{gap_cases}** of {n_test} answers: no measurable "
-    f"gain (one seed; a few cases either way is noise). The reason: the speaker's voice is in "
+    f"recording in both directions moves the accuracy by **{gap_cases}** of {n_test} test "
+    f"cases: no measurable gain (one seed; a few cases either way is noise). The reason: the speaker's voice is in "
     f"every frame, both models answer after reading the whole recording, and at 7 to 29 frames "
     f"no early frame is far from the final state, so the backward direction brings neither new "
     f"information nor a shorter path (lesson 06's two reasons for it). The DTW figure matches "
-    f"the one aeon's 1-NN DTW gave on this split; the archive paper (Bagnall et al., 2018) "
-    f"also lists DTW on this set, but its number could not be checked here, and Ruiz et al. "
-    f"(2021) compared only the equal-length problems, which leaves this one out."))
+    f"the one aeon's 1-NN DTW gave on this split. A published figure for this baseline (the UEA "
+    f"archive, Bagnall et al., 2018) could not be checked offline here; Ruiz et al. (2021) "
+    f"compared only the equal-length problems of the archive, which leaves this one out."))
 
 # %% [markdown]
 # ## 9. Pitfalls, computed
