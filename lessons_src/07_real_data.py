@@ -469,6 +469,47 @@ display(Markdown(
     f"an error beside a baseline, at the horizon you care about, is."))
 
 # %% [markdown]
+# **Stock prices: "tomorrow equals today".** matplotlib ships daily Google share prices
+# (2004-2008, `goog.npz`). The same one-step GRU (20 days of price changes in, the next change
+# out), trained on the first 80% of the days, forecasts each next day of the last 20%.
+
+# %%
+days, price = fc.goog_daily()
+g_train_end = int(0.8 * len(price))
+g_origins = np.arange(g_train_end - 1, len(price) - 1)
+tomorrow_today = fc.last_value(price, g_origins, 1)
+g_model, g_scale = fc.train_gru(price, g_train_end, window=20, outputs=1, steps=200, batch=32)
+g_forecast = fc.gru_direct(g_model, g_scale, price, g_origins, 20)
+mae_naive = fc.errors(price, tomorrow_today, g_origins)["mae"][0]
+mae_gru = fc.errors(price, g_forecast, g_origins)["mae"][0]
+returns = np.diff(np.log(price[:g_train_end]))
+r_returns = np.corrcoef(returns[:-1], returns[1:])[0, 1]
+truth = price[g_origins + 1]
+r_truth = np.corrcoef(g_forecast[:, 0], truth)[0, 1]
+r_today = np.corrcoef(g_forecast[:, 0], price[g_origins])[0, 1]
+print(f"{len(g_origins)} test days: MAE tomorrow-equals-today {mae_naive:.2f} $, GRU {mae_gru:.2f} $")
+print(f"GRU forecast: correlation {r_truth:.3f} with the next day's price, {r_today:.5f} with "
+      f"today's; day-to-day correlation of returns in the training years {r_returns:+.3f}")
+assert mae_gru > 0.98 * mae_naive and r_today > 0.999 and abs(r_returns) < 0.1
+
+# %%
+fig, ax = plt.subplots(figsize=(8, 3), layout="constrained")
+last = slice(-60, None)
+ax.plot(days[g_origins + 1][last], truth[last], "k.-", ms=3, label="price")
+ax.plot(days[g_origins + 1][last], g_forecast[last, 0], color="tab:red", label="GRU forecast")
+ax.set(ylabel="$", title="The last 60 test days: the forecast is the price, one day late")
+ax.legend(fontsize=8)
+plt.show()
+display(Markdown(
+    f"On the plot the GRU looks good, and its forecast correlates **{r_truth:.3f}** with the "
+    f"real price. Its error is no better than copying today's price (MAE **{mae_gru:.2f}** $ "
+    f"against **{mae_naive:.2f}** $): its forecast correlates **{r_today:.5f}** with *today's* "
+    f"price. It learned to lag. That is close to the best it can do: one day's return barely "
+    f"predicts the next (correlation {r_returns:+.3f} in the training years), as expected of a "
+    f"traded price. The plot shows a lag; only the comparison with the naive forecast shows "
+    f"that nothing was learned."))
+
+# %% [markdown]
 # ## 8. Classifying whole sequences of different lengths
 #
 # **JapaneseVowels** (Kudo, Toyama and Shimbo, 1999; UCI, CC BY 4.0; shipped in
@@ -648,8 +689,11 @@ check("l07.seasonal_naive", seasonal_naive)
 # - Whole recordings of different lengths: a packed GRU against 1-NN DTW, and a bidirectional
 #   layer that brought nothing measurable here, for reasons lesson 06 predicts.
 #
-# Not in this lesson yet: daily stock prices against "tomorrow equals today", and layer
-# normalisation and dropout measured side by side.
+# - Daily stock prices: a GRU that learned to lag, as good as "tomorrow equals today" and no
+#   better, although its plot looks convincing.
+#
+# Not in this lesson yet: the pitfalls of scaling with test-period statistics and of a random
+# split of a time series, and layer normalisation and dropout measured side by side.
 
 # %%
 display(Markdown(next_lesson(7, "adds attention to an encoder-decoder, and shows where it looks")))

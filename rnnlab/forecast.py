@@ -26,6 +26,16 @@ def co2_weekly() -> tuple[np.ndarray, np.ndarray]:
     return data.index.to_numpy(), data.to_numpy(dtype=np.float64)
 
 
+def goog_daily() -> tuple[np.ndarray, np.ndarray]:
+    """Google's daily adjusted closing price, 2004-08-19 to 2008-10-14, from matplotlib's
+    sample data (``goog.npz``): (dates, prices in $)."""
+    from matplotlib import cbook
+
+    blob = cbook.get_sample_data("goog.npz")
+    rec = blob["price_data"] if hasattr(blob, "files") else blob
+    return np.asarray(rec["date"]), np.asarray(rec["adj_close"], dtype=np.float64)
+
+
 def fill_forward(y: np.ndarray) -> np.ndarray:
     """Each missing value replaced by the last one observed before it (never by a later one:
     a forecast's inputs must not contain the future). Leading NaNs take the first value."""

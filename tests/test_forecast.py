@@ -75,3 +75,9 @@ def test_co2_has_gaps():
     dates, y = F.co2_weekly()
     assert len(dates) == len(y) > 2000 and np.isnan(y).sum() > 0
     assert not np.isnan(F.fill_forward(y)).any()
+
+
+def test_goog_daily():
+    dates, price = F.goog_daily()
+    assert len(dates) == len(price) > 1000 and np.isfinite(price).all() and (price > 0).all()
+    assert (np.diff(dates.astype("datetime64[D]").astype(np.int64)) > 0).all()
