@@ -487,7 +487,8 @@ r_returns = np.corrcoef(returns[:-1], returns[1:])[0, 1]
 truth = price[g_origins + 1]
 r_truth = np.corrcoef(g_forecast[:, 0], truth)[0, 1]
 r_today = np.corrcoef(g_forecast[:, 0], price[g_origins])[0, 1]
-print(f"{len(g_origins)} test days: MAE tomorrow-equals-today {mae_naive:.2f} $, GRU {mae_gru:.2f} $")
+print(f"{len(g_origins)} test days: MAE tomorrow-equals-today {mae_naive:.2f} dollars, GRU "
+      f"{mae_gru:.2f}")
 print(f"GRU forecast: correlation {r_truth:.3f} with the next day's price, {r_today:.5f} with "
       f"today's; day-to-day correlation of returns in the training years {r_returns:+.3f}")
 assert mae_gru > 0.98 * mae_naive and r_today > 0.999 and abs(r_returns) < 0.1
@@ -497,14 +498,14 @@ fig, ax = plt.subplots(figsize=(8, 3), layout="constrained")
 last = slice(-60, None)
 ax.plot(days[g_origins + 1][last], truth[last], "k.-", ms=3, label="price")
 ax.plot(days[g_origins + 1][last], g_forecast[last, 0], color="tab:red", label="GRU forecast")
-ax.set(ylabel="$", title="The last 60 test days: the forecast is the price, one day late")
+ax.set(ylabel="dollars", title="The last 60 test days: the forecast is the price, one day late")
 ax.legend(fontsize=8)
 plt.show()
 display(Markdown(
     f"On the plot the GRU looks good, and its forecast correlates **{r_truth:.3f}** with the "
-    f"real price. Its error is no better than copying today's price (MAE **{mae_gru:.2f}** $ "
-    f"against **{mae_naive:.2f}** $): its forecast correlates **{r_today:.5f}** with *today's* "
-    f"price. It learned to lag. That is close to the best it can do: one day's return barely "
+    f"real price. Its error is no better than copying today's price (MAE **{mae_gru:.2f}** "
+    f"dollars against **{mae_naive:.2f}**): its forecast correlates **{r_today:.5f}** with *today's* "
+    f"price. It learned to lag. No surprise: one day's return barely "
     f"predicts the next (correlation {r_returns:+.3f} in the training years), as expected of a "
     f"traded price. The plot shows a lag; only the comparison with the naive forecast shows "
     f"that nothing was learned."))
