@@ -99,18 +99,26 @@ def dtw_matrix(queries: list[np.ndarray], refs: list[np.ndarray]) -> np.ndarray:
 class SequenceGRU(nn.Module):
     """Many-to-one: a GRU over a packed batch (no padding step is read), the final state of
     each direction concatenated, a linear head. ``forward(x, lengths)``: x (B, T, channels)
-    padded, lengths (B,) -> logits (B, classes)."""
+    padded, lengths (B,) -> logits (B, classes).
+
+    Options for measuring regularisation: ``dropout`` on the input frames and on the final
+    state (not on the recurrent connection), ``layer_norm`` on the final state before the
+    head."""
 
     def __init__(self, channels: int, classes: int, hidden: int = 32,
-                 bidirectional: bool = False):
+                 bidirectional: bool = False, dropout: float = 0.0, layer_norm: bool = False):
         super().__init__()
+        width = hidden * (2 if bidirectional else 1)
         self.rnn = nn.GRU(channels, hidden, batch_first=True, bidirectional=bidirectional)
-        self.head = nn.Linear(hidden * (2 if bidirectional else 1), classes)
+        self.drop = nn.Dropout(dropout)
+        self.norm = nn.LayerNorm(width) if layer_norm else nn.Identity()
+        self.head = nn.Linear(width, classes)
 
     def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-        packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
+        packed = pack_padded_sequence(self.drop(x), lengths.cpu(), batch_first=True,
+                                      enforce_sorted=False)
         _, h_n = self.rnn(packed)                      # (directions, B, hidden)
-        return self.head(torch.cat(list(h_n), dim=-1))
+        return self.head(self.drop(self.norm(torch.cat(list(h_n), dim=-1))))
 
 
 def batch_of(data: Labelled, idx, mean: np.ndarray, std: np.ndarray):

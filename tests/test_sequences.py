@@ -56,3 +56,18 @@ def test_training_beats_chance():
     model = S.SequenceGRU(12, 9, hidden=16)
     losses = S.train_classifier(model, train, steps=40)
     assert losses[-1] < losses[0] and S.accuracy(model, test) > 0.5
+
+
+def test_dropout_only_in_training_and_layer_norm():
+    torch.manual_seed(0)
+    model = S.SequenceGRU(3, 4, hidden=6, dropout=0.5, layer_norm=True)
+    x, lengths = torch.randn(5, 7, 3), torch.tensor([7, 3, 5, 1, 2])
+    model.train()
+    assert not torch.equal(model(x, lengths), model(x, lengths))
+    model.eval()
+    assert torch.equal(model(x, lengths), model(x, lengths))
+    packed = torch.nn.utils.rnn.pack_padded_sequence(x, lengths, batch_first=True,
+                                                     enforce_sorted=False)
+    _, h = model.rnn(packed)
+    z = model.norm(h[-1])
+    assert torch.allclose(z.mean(-1), torch.zeros(5), atol=1e-5)
