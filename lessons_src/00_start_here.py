@@ -31,12 +31,13 @@
 # | 04 | [Vanishing and exploding gradients](04_vanishing_exploding.ipynb) | watch gradient norms shrink or blow up over time steps |
 # | 05 | [LSTM](05_lstm.ipynb) | build the cell state and gates, and see the gradient survive |
 # | 06 | [GRU, and choosing between them](06_gru.ipynb) | build the GRU and compare it with the LSTM on equal budgets |
-# | 07 | Sequence tasks on real data | train on Python's own documentation text |
+# | 07 | [Recurrent networks on real data, scored against baselines](07_real_data.ipynb) | language modelling, forecasting and classification on real data, each against the baselines a practitioner would use |
 # | 08 | [Seq2seq and attention](08_seq2seq_attention.ipynb) | build an encoder-decoder, measure the bottleneck attention removes, and watch where it looks |
 # | 09 | Transformers vs RNNs, measured | speed, memory and accuracy side by side |
 # | 10 | Misconceptions and a self-test | a cumulative quiz over the whole course |
 #
-# Lessons 07 to 10 are being written; they will appear in this folder.
+# Lessons 09 and 10 are being written; they will appear in this folder (`make lab` copies a new
+# lesson into your folder when it arrives).
 #
 # ## Notation
 # One set of symbols for the whole course; a lesson that departs from it says so where it does.
