@@ -19,3 +19,16 @@ def progress_folder(tmp_path, monkeypatch):
     monkeypatch.setattr(progress, "_memory", None)
     monkeypatch.setattr(progress, "_said", set())
     return folder
+
+
+@pytest.fixture(scope="module")
+def one_thread():
+    """One torch thread for a module of tiny-tensor tests: on a busy 2-core machine, thread
+    hand-offs cost more than the maths (test_gated took 29 s with 2 threads under load, 4 s with
+    one). Use with ``pytestmark = pytest.mark.usefixtures("one_thread")``."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

@@ -22,13 +22,7 @@ from rnnlab.compare import (
 from rnnlab.tasks import copy_batch, parity_batch, recall_batch
 from rnnlab.text import COURSE_TEXT, Vocab, sample
 
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.mark.parametrize("kind", KINDS)

@@ -18,14 +18,7 @@ GRID = list(itertools.product(
 TOL = {torch.float32: 1e-5, torch.float64: 1e-10}
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    # These tensors are tiny: on a busy 2-core machine, thread hand-offs cost more than the maths
-    # (the module took 29 s with 2 threads under load, 4 s with one).
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _pair(kind, layers, bias, batch_first, dtype, seed=0):

@@ -15,12 +15,7 @@ D = torch.float64
 TOL = dict(rtol=1e-9, atol=1e-11)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _inputs(T, B=3, Din=4, H=5, seed=0, scale=1.0, h0_sign=None):
