@@ -208,7 +208,8 @@ def _lessons() -> list[str]:
 
 
 def rows() -> list[dict]:
-    """One row a lesson: quiz questions right / total, exercises passed / total, last activity."""
+    """One row a lesson: quiz questions right / total, exercises passed / total, last activity;
+    then, once lesson 10 is there, a row for its cumulative self-test (``rnnlab.selftest``)."""
     import importlib
 
     from rnnlab.quiz import QuizError
@@ -234,6 +235,10 @@ def rows() -> list[dict]:
         out.append({"lesson": lesson, "quiz_right": right, "quiz_total": len(questions),
                     "exercises_passed": passed, "exercises_total": len(names),
                     "last": max(times, default="")[:10]})
+    if any(r["lesson"] == "l10" for r in out) or data["quiz"].get("selftest"):
+        from rnnlab.selftest import progress_row
+
+        out.append(progress_row(data))
     return out
 
 
@@ -242,6 +247,10 @@ def table() -> str:
     lines = ["| lesson | quiz: right | exercises: passed | last activity |",
              "| --- | --- | --- | --- |"]
     for r in rows():
+        if r["lesson"] == "selftest":   # lesson 10's cumulative self-test: no exercises
+            lines.append(f"| self-test | {r['quiz_right']} of {r['quiz_total']} | – | "
+                         f"{r['last'] or '–'} |")
+            continue
         lines.append(f"| {r['lesson'][1:]} | {r['quiz_right']} of {r['quiz_total']} | "
                      f"{r['exercises_passed']} of {r['exercises_total']} | {r['last'] or '–'} |")
     return "\n".join(lines)
