@@ -19,8 +19,8 @@
 # solved vanishing gradients", "RNNs are obsolete". Some are right, some half right, some wrong.
 # Each section below states one plainly, gives a verdict, and computes the number that decides
 # it, mostly with code from earlier lessons. Every verdict is an `assert`: if a number ever
-# stops supporting it, this notebook fails. Section 10 gathers the verdicts in one table,
-# built from the cells' values; section 11 is a self-test over the whole course.
+# stops supporting it, this notebook fails. Section 11 is a self-test over the whole course;
+# the summary gathers the verdicts in one table, built from the cells' values.
 
 # %%
 import json
@@ -38,6 +38,7 @@ from rnnlab import bptt as bp
 from rnnlab import forecast as fc
 from rnnlab import gradients as gr
 from rnnlab.beliefs import depth_sweep, recall_curve
+from rnnlab.check import check, solution  # noqa: F401  (solution: on request)
 from rnnlab.gated import LSTM, gru_cell, lstm_cell
 from rnnlab.mingru import min_gru_loop, min_gru_scan, scan_doubling
 from rnnlab.selftest import SelfTest
@@ -91,14 +92,15 @@ assert live["rnn"][10] < 0.5 < live["gru"][10]
 # longest delay before the accuracy first falls under 0.9.
 
 # %%
-rs = bench["settings"]
-print(f"loaded: {bench['date']}, seed {bench['seed']}, {rs['recall_steps']} steps per model, "
-      f"{bench['threads']} thread, load average {bench['load_average_start'][0]:.1f}")
+recall = bench["recall"]
+rs = recall["settings"]
+print(f"loaded: {recall['date']}, seed {rs['seed']}, {rs['recall_steps']} steps per model, "
+      f"{bench['threads']} thread, load average {recall['load_average_start'][0]:.1f}")
 print("delay  " + " ".join(f"{d:>6}" for d in rs["delays"]))
 for kind in ("rnn", "lstm", "gru"):
-    print(f"{kind:5s}  " + " ".join(f"{bench['recall'][kind][str(d)]:6.2f}" for d in rs["delays"])
-          + f"   reach {bench['reach'][kind]}")
-reaches = bench["reach"]
+    print(f"{kind:5s}  " + " ".join(f"{recall['accuracy'][kind][str(d)]:6.2f}"
+                                    for d in rs["delays"]) + f"   reach {recall['reach'][kind]}")
+reaches = recall["reach"]
 assert reaches["rnn"] < max(reaches["lstm"], reaches["gru"])
 assert stored_right and reaches["rnn"] < store_delay
 settled.append(("1. An RNN has memory", "depends",
@@ -317,14 +319,15 @@ for depth, r in live_depth.items():
 assert live_depth[4]["bpc"] > live_depth[1]["bpc"]
 
 # %%
-ds = bench["depth"]
-print(f"loaded: 1 to 8 layers, {rs['budget']} parameters, {rs['depth_steps']} steps each")
+ds, dset = bench["depth"]["by_depth"], bench["depth"]["settings"]
+print(f"loaded: {bench['depth']['date']}, {min(dset['depths'])} to {max(dset['depths'])} layers, "
+      f"{dset['budget']} parameters, {dset['depth_steps']} steps each, seed {dset['seed']}")
 for depth, r in ds.items():
     print(f"{depth} layers of {r['width']:2d} units: {r['bpc']:.3f} bits per character")
 best_depth = min(ds, key=lambda d: ds[d]["bpc"])
 assert ds["8"]["bpc"] > ds[best_depth]["bpc"]
 settled.append(("5. More layers always help", "false",
-                f"best of 1-8 layers on {rs['budget']} parameters: {best_depth} "
+                f"best of 1-8 layers on {dset['budget']} parameters: {best_depth} "
                 f"({ds[best_depth]['bpc']:.2f} bpc); 8 layers {ds['8']['bpc']:.2f} bpc"))
 
 # %% [markdown]
@@ -445,15 +448,24 @@ settled.append(("RNNs beat other nets at stock prices", "false",
 # A model cannot find a pattern the data does not hold: day-to-day changes of a share price are
 # close to unpredictable, and the GRU learns to say "about today's price".
 #
-# ## 10. The beliefs, settled
+# ## 10. Exercise
 #
-# Every row comes from a cell above.
+# Write `numbers_kept(kind, n_layers, width, t)`: how many numbers a model keeps between tokens
+# after generating `t` tokens, for `kind` one of `"lstm"` (h and c per layer), `"gru"` and
+# `"mingru"` (h per layer) and `"transformer"` (a key and a value of `width` numbers per past
+# token per layer). Section 8 counted two of these by hand.
 
 # %%
-order = sorted(settled, key=lambda r: (not r[0][0].isdigit(), r[0]))
-display(Markdown("| belief | verdict | the number that settles it |\n| --- | --- | --- |\n"
-                 + "\n".join(f"| {b} | {v} | {n} |" for b, v, n in order)))
-assert len(settled) == 13
+def numbers_kept(kind, n_layers, width, t):
+    ### BEGIN SOLUTION
+    per_layer = {"lstm": 2 * width, "gru": width, "mingru": width,
+                 "transformer": 2 * width * t}[kind]
+    return n_layers * per_layer
+    ### END SOLUTION
+
+
+# %%
+check("l10.numbers_kept", numbers_kept)
 
 # %% [markdown]
 # ## 11. The self-test
@@ -462,8 +474,9 @@ assert len(settled) == 13
 # interview-style questions to answer in your own words (the model answer appears once you
 # commit yours). **Re-roll** draws another set; **Score** gives your score by lesson and by topic
 # and where to go back. Answers are saved: the start page's progress table has a self-test row.
-# Without the widget: `test.answer(1, "b")`, `test.commit(12, "...")`, `test.mark(12, True)`,
-# `test.score()`, `test.reroll()`.
+# Without the widget: `test.questions()` lists the draw; `test.answer(1, "b")` answers question 1;
+# a short answer n is `test.commit(n, "your words")`, then `test.mark(n, True)` if yours had the
+# model answer's points; `test.score()`, `test.reroll()`.
 
 # %%
 test = SelfTest(seed=0)
@@ -481,6 +494,14 @@ test.show()
 #   no fixed "ten steps". More layers on a fixed budget can be worse.
 # - Attention removes the fixed-vector bottleneck and trains in parallel; recurrence keeps a
 #   fixed-size state for streams, and linear recurrences train in parallel too.
+#
+# The beliefs, settled (every row comes from a cell above):
+
+# %%
+order = sorted(settled, key=lambda r: (not r[0][0].isdigit(), r[0]))
+display(Markdown("| belief | verdict | the number that settles it |\n| --- | --- | --- |\n"
+                 + "\n".join(f"| {b} | {v} | {n} |" for b, v, n in order)))
+assert len(settled) == 13
 
 # %%
 display(Markdown("**This is the last lesson.** Your progress, the self-test's included, is on "
