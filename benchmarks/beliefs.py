@@ -2,7 +2,7 @@
 RNN, an LSTM and a GRU, and a depth sweep (1 to 8 stacked GRU layers) on a fixed parameter and
 step budget.
 
-    python benchmarks/beliefs.py              # the run lesson 10 loads (about 25 minutes, 1 thread)
+    python benchmarks/beliefs.py              # the run lesson 10 loads (1 thread; see "seconds")
     python benchmarks/beliefs.py --quick      # a minute, to a scratch file
     python benchmarks/beliefs.py --parts depth     # one part; the other is kept from the file
 
@@ -48,7 +48,8 @@ def main() -> None:
     p.add_argument("--width", type=int, default=32)
     p.add_argument("--depths", type=int, nargs="+", default=list(range(1, 9)))
     p.add_argument("--budget", type=int, default=20_000, help="parameters of every depth")
-    p.add_argument("--depth-steps", type=int, default=250)
+    p.add_argument("--depth-steps", type=int, default=150)
+    p.add_argument("--seq-len", type=int, default=32, help="training window of the depth sweep")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--quick", action="store_true", help="tiny settings, scratch output")
@@ -80,13 +81,14 @@ def main() -> None:
                 accuracy=recall,
                 reach={k: reach({int(d): a for d, a in v.items()}) for k, v in recall.items()})
         else:
-            sweep = depth_sweep(args.depths, args.budget, args.depth_steps, args.seed)
+            sweep = depth_sweep(args.depths, args.budget, args.depth_steps, args.seed,
+                                seq_len=args.seq_len)
             for depth, r in sweep.items():
                 print(f"depth {depth}: width {r['width']}, {r['params']} parameters, "
                       f"valid {r['bpc']:.3f} bpc, train {r['train_bpc']:.3f}", flush=True)
             record.update(
                 settings={k: getattr(args, k) for k in ("depths", "budget", "depth_steps",
-                                                         "seed")},
+                                                         "seq_len", "seed")},
                 by_depth={str(k): v for k, v in sweep.items()})
         record.update(load_average_end=os.getloadavg(), seconds=round(time.time() - t0, 1))
         write(out_path, part, record, args.quick)

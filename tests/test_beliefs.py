@@ -36,3 +36,34 @@ def test_width_for_budget_is_the_nearest_count():
 def test_recall_is_learnt_at_a_short_delay_and_chance_without_training():
     assert recall_accuracy("gru", 2, steps=80) > 0.9
     assert recall_accuracy("gru", 2, steps=0) < 0.5
+
+
+def test_saved_results_are_complete_and_consistent():
+    """benchmarks/results/beliefs.json, which lesson 10 loads: both parts, their settings, one
+    thread, the load recorded, and the reach recomputed from the accuracies it stores."""
+    import json
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "benchmarks" / "results" / "beliefs.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    assert data["quick"] is False and data["threads"] == 1
+    recall, depth = data["recall"], data["depth"]
+    for part in (recall, depth):
+        assert len(part["load_average_start"]) == 3 and part["date"] and part["seconds"] > 0
+    delays = recall["settings"]["delays"]
+    assert set(recall["accuracy"]) == {"rnn", "lstm", "gru"}
+    for kind, acc in recall["accuracy"].items():
+        assert [int(d) for d in acc] == delays
+        assert all(0 <= a <= 1 for a in acc.values())
+        assert recall["reach"][kind] == reach({int(d): a for d, a in acc.items()})
+    assert depth["settings"]["depths"] == list(range(1, 9))
+    budget = depth["settings"]["budget"]
+    for d, r in depth["by_depth"].items():
+        assert abs(r["params"] - budget) < 0.05 * budget
+        assert r["width"] == width_for_budget(len(_vocab()), int(d), budget)
+
+
+def _vocab():
+    from rnnlab.corpus import OpenVocab, pydoc_split
+
+    return OpenVocab(pydoc_split().train)

@@ -37,6 +37,12 @@ def test_quiz_file_is_valid_and_every_question_is_used(path):
         if q.type == "multiple":
             assert sum(o.correct for o in q.options) >= 1, q.id
         assert all(o.feedback.strip() for o in q.options), q.id
+    if path.stem == "l10":   # lesson 10's bank is shown by its self-test (tests/test_selftest.py)
+        from rnnlab.selftest import CROSS, pool
+
+        assert CROSS == "l10" and set(questions) <= {k.split(".", 1)[1] for k in pool()}
+        assert any("SelfTest(" in p.read_text() for p in (ROOT / "lessons_src").glob("10_*.py"))
+        return
     users = lessons_using(path.stem)
     assert users, f"no lesson in lessons_src/ uses Quiz({path.stem!r})"
     shown = {qid for p in users for qid in SHOWN.findall(p.read_text())}
