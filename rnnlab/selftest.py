@@ -470,6 +470,12 @@ class SelfTestPanel(widgets.VBox):
         """The question widgets of the draw, in order (QuizPanel or ShortPanel)."""
         return [box.children[1] for box in self.body.children]
 
+    def _repr_mimebundle_(self, **kwargs):
+        # Without a widget front end (a terminal, a static page) the draw prints as text.
+        bundle = super()._repr_mimebundle_(**kwargs)
+        bundle["text/plain"] = self.test.questions()
+        return bundle
+
     def _on_reroll(self, _b=None):
         self.test.reroll()
         self._fill()

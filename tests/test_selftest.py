@@ -178,3 +178,9 @@ def test_widget_controls():
     assert len(panel.panels()) == len(t.keys)
     panel.score_button.click()
     assert f"0 of {len(t.keys)} right" in panel.result.value
+
+
+def test_the_panel_prints_its_draw_as_text_without_a_widget_front_end():
+    t = SelfTest(seed=2)
+    text = t.panel()._repr_mimebundle_()["text/plain"]
+    assert text == t.questions() and all(k in text for k in t.keys)
