@@ -33,11 +33,8 @@
 # | 06 | [GRU, and choosing between them](06_gru.ipynb) | build the GRU and compare it with the LSTM on equal budgets |
 # | 07 | [Recurrent networks on real data, scored against baselines](07_real_data.ipynb) | language modelling, forecasting and classification on real data, each against the baselines a practitioner would use |
 # | 08 | [Seq2seq and attention](08_seq2seq_attention.ipynb) | build an encoder-decoder, measure the bottleneck attention removes, and watch where it looks |
-# | 09 | Transformers vs RNNs, measured | speed, memory and accuracy side by side |
-# | 10 | Misconceptions and a self-test | a cumulative quiz over the whole course |
-#
-# Lessons 09 and 10 are being written; they will appear in this folder (`make lab` copies a new
-# lesson into your folder when it arrives).
+# | 09 | [Transformers against recurrent networks, measured](09_transformers_vs_rnns.ipynb) | build a Transformer, check it against PyTorch, and measure it against the LSTM and GRU: quality at equal budget, cost against length, length generalisation, minGRU's parallel scan |
+# | 10 | [Common beliefs, settled by computation, and a self-test](10_beliefs_self_test.ipynb) | settle what blog posts and interviews say about RNNs with a number each, then test yourself over the whole course and see where to go back |
 #
 # ## Notation
 # One set of symbols for the whole course; a lesson that departs from it says so where it does.

@@ -2,7 +2,7 @@
 # # 10 · Common beliefs about RNNs, settled by computation, and a self-test
 #
 # **You will be able to**
-# - say, for eleven things often said about recurrent networks, whether each is true, false or
+# - say, for thirteen things often said about recurrent networks, whether each is true, false or
 #   "it depends", and show the computation that decides it;
 # - reuse the course's code (BPTT by hand, gradient norms, the gated cells, minGRU's scan,
 #   attention) to test a claim instead of repeating it;
