@@ -91,8 +91,9 @@ def _library_digest() -> str:
     h = hashlib.sha256()
     lib = Path(__file__).resolve().parent
     for path in sorted(lib.rglob("*")):
-        # The page templates do not change what a lesson computes.
-        if path.is_file() and not {"__pycache__", "templates"} & set(path.parts):
+        # The page templates and this module do not change what a lesson computes.
+        if (path.is_file() and not {"__pycache__", "templates"} & set(path.parts)
+                and path.name != "export.py"):
             h.update(path.relative_to(lib).as_posix().encode())
             h.update(path.read_bytes())
     return h.hexdigest()
@@ -304,3 +305,37 @@ def main(argv: list[str]) -> int:
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))
+
+
+# --- for the tests: what a solution looks like --------------------------------------------------
+
+def _squash(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def solution_fingerprints(min_len: int = 12) -> dict[str, list[str]]:
+    """{exercise: the lines of its worked solution (``rnnlab/solutions.json``) that appear
+    nowhere else in its lesson's source}, whitespace collapsed. A page or notebook that holds
+    one of them shows (part of) a solution. Comment lines and lines shorter than ``min_len``
+    are left out (``return h`` proves nothing)."""
+    table = json.loads(build.SOLUTIONS_JSON.read_text(encoding="utf-8"))
+    sources = {f"l{s.stem[:2]}": s for s in build.lesson_sources()}
+    out: dict[str, list[str]] = {}
+    for name, code in table.items():
+        src = sources.get(name.split(".")[0])
+        if src is None:
+            continue
+        rest = _squash(build.SOLUTION_BLOCK.sub("", src.read_text(encoding="utf-8")))
+        lines = {_squash(line) for line in code.splitlines()}
+        out[name] = sorted(line for line in lines
+                           if len(line) >= min_len and not line.startswith("#")
+                           and line not in rest)
+    return out
+
+
+def solutions_shown(text: str, fingerprints: dict[str, list[str]] | None = None) -> list[str]:
+    """The exercises whose solution lines occur in ``text`` (a page's text, a notebook)."""
+    fingerprints = solution_fingerprints() if fingerprints is None else fingerprints
+    flat = _squash(text)
+    return sorted(name for name, lines in fingerprints.items()
+                  if any(line in flat for line in lines))

@@ -5,8 +5,7 @@ manager, which an exported page does not have. ``activate()``, run first in the 
 executes a lesson for export, makes every widget display as plain HTML instead:
 
 * a figure (ipympl's canvas, or ``rnnlab.widgets.canvas_widget``) becomes a PNG image of the
-  figure as drawn now, animated artists included (``Blitter`` marks them animated, and a plain
-  ``savefig`` would leave them out);
+  figure as it is now, with the artists ``Blitter`` marks animated (the ones that change);
 * an interactive panel (``interactive_panel``, every ``Explorer``) becomes its title, its controls
   written out with their values, the image, and a line saying that it is live in JupyterLab;
 * a quiz question becomes its prompt and options, the answer withheld;
@@ -29,7 +28,8 @@ LIVE_NOTE = ("Interactive plot, shown in its default state: it is live in Jupyte
 
 
 def figure_png(fig) -> bytes:
-    """The figure as a PNG, animated artists drawn too (they are left out of a normal draw)."""
+    """The figure as a PNG, animated artists drawn too (a screen draw leaves them to the blitter;
+    they are made plain while saving, whatever the backend does when it saves)."""
     animated = [a for a in fig.findobj() if a.get_animated()]
     for artist in animated:
         artist.set_animated(False)
