@@ -99,10 +99,10 @@ def _library_digest() -> str:
     return h.hexdigest()
 
 
-def cache_key(nb_text: str, library: str | None = None) -> str:
-    """Changes when the lesson or anything in ``rnnlab/`` changes."""
+def cache_key(source: str, library: str | None = None) -> str:
+    """Changes when the lesson's source or anything in ``rnnlab/`` changes."""
     library = _library_digest() if library is None else library
-    return hashlib.sha256((library + "\0" + nb_text).encode()).hexdigest()
+    return hashlib.sha256((library + "\0" + source).encode()).hexdigest()
 
 
 def export_notebook(src: Path):
@@ -114,7 +114,9 @@ def execute(src: Path, cache: Path = EXECUTED, timeout: int = 300, library: str 
             log=print):
     """The executed student version of one lesson (reused from ``cache`` when unchanged)."""
     nb = export_notebook(src)
-    key = cache_key(build.notebook_text(nb), library)
+    # From the source, not the built notebook: a build without a previous notebook gets new
+    # random cell ids every time. rnnlab/build.py is part of the library digest.
+    key = cache_key(src.read_text(encoding="utf-8"), library)
     cached, key_file = cache / f"{src.stem}.ipynb", cache / f"{src.stem}.key"
     if cached.exists() and key_file.exists() and key_file.read_text().strip() == key:
         return nbformat.read(cached, as_version=4)

@@ -90,9 +90,20 @@ def test_lesson_title_goals_and_links():
 
 
 def test_cache_key_follows_the_lesson_and_the_library():
-    a = export.cache_key("nb", "lib")
-    assert a == export.cache_key("nb", "lib")
-    assert a != export.cache_key("nb2", "lib") and a != export.cache_key("nb", "lib2")
+    a = export.cache_key("source", "lib")
+    assert a == export.cache_key("source", "lib")
+    assert a != export.cache_key("source2", "lib") and a != export.cache_key("source", "lib2")
+
+
+def test_an_unchanged_lesson_is_not_executed_again(tmp_path):
+    src = build.lesson_sources()[1]
+    done = nbformat.v4.new_notebook(cells=[md("# executed before")])
+    nbformat.write(done, tmp_path / f"{src.stem}.ipynb")
+    key = export.cache_key(src.read_text(encoding="utf-8"))
+    (tmp_path / f"{src.stem}.key").write_text(key + "\n")
+    # no kernel is started: the cached notebook comes back (twice: nothing in the key drifts)
+    for _ in range(2):
+        assert export.execute(src, cache=tmp_path).cells[0].source == "# executed before"
 
 
 def test_figure_png_draws_the_animated_artists_blitting_updates():
