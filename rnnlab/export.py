@@ -19,8 +19,9 @@ lecture hall without a connection.
 Slide structure comes from the cells' ``slideshow`` metadata in ``lessons_src/`` (jupytext
 keeps it: ``# %% [markdown] slideshow={"slide_type": "slide"}``). A cell without it gets the
 default rule (``default_slide_type``): a Markdown cell that opens with a ``#`` or ``##`` heading
-starts a slide, one with a ``###`` heading a sub-slide, an exercise cell is skipped, anything
-else continues the current slide. So a new lesson gets slides without any hand-written metadata.
+starts a slide, one with a ``###`` heading a sub-slide, a code cell that shows a plot a
+sub-slide (below the slide: the down arrow), an exercise cell is skipped, anything else
+continues the current slide. So a new lesson gets slides without any hand-written metadata.
 """
 
 from __future__ import annotations
@@ -68,7 +69,14 @@ def default_slide_type(cell) -> str:
         m = HEADING.match(cell.source)
         if m:
             return "slide" if len(m.group(1)) <= 2 else "subslide"
+    if cell.cell_type == "code" and any(_has_plot(o) for o in cell.get("outputs", [])):
+        return "subslide"  # a plot gets a screen of its own
     return "-"
+
+
+def _has_plot(output) -> bool:
+    data = output.get("data", {})
+    return "image/png" in data or "rnnlab-static-plot" in str(data.get("text/html", ""))
 
 
 def with_slide_types(nb):

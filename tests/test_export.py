@@ -39,6 +39,11 @@ def code(text, **meta):
     (code("x = 1"), "-"),
     (code("def f():\n    raise NotImplementedError()", tags=["exercise"]), "skip"),
     (code("def f():\n    return 1", tags=["solution"]), "skip"),
+    (nbformat.from_dict({**code("plot()"), "outputs": [nbformat.v4.new_output(
+        "display_data", data={"text/html": '<img class="rnnlab-static-plot" src="x">',
+                              "text/plain": "plot"})]}), "subslide"),
+    (nbformat.from_dict({**code("print(1)"), "outputs": [nbformat.v4.new_output(
+        "stream", text="1\n")]}), "-"),
 ])
 def test_default_slide_type(cell, expected):
     assert export.default_slide_type(cell) == expected
