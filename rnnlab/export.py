@@ -81,11 +81,16 @@ def _has_plot(output) -> bool:
 
 def with_slide_types(nb):
     """The notebook with every cell's ``slideshow.slide_type`` set (kept where given); the first
-    shown cell always opens a slide."""
+    shown cell always opens a slide. A plot cell that gets its sub-slide by the default rule
+    shows the plot without its code (the site and the notebooks keep the code)."""
     first = True
     for cell in nb.cells:
         show = cell.metadata.setdefault("slideshow", {})
-        show.setdefault("slide_type", default_slide_type(cell))
+        if "slide_type" not in show:
+            show["slide_type"] = default_slide_type(cell)
+            if cell.cell_type == "code" and show["slide_type"] == "subslide":
+                # a plot's own sub-slide shows the plot, not the code that draws it
+                cell.metadata.setdefault("transient", {})["remove_source"] = True
         if first and show["slide_type"] != "skip":
             if show["slide_type"] in ("-", "fragment", "notes"):
                 show["slide_type"] = "slide"

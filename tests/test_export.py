@@ -61,6 +61,21 @@ def test_given_metadata_wins_and_the_first_shown_cell_opens_a_slide():
     assert kinds == ["skip", "slide", "fragment", "-"]
 
 
+def test_a_plot_cell_gets_a_sub_slide_without_its_code():
+    plot = nbformat.v4.new_output("display_data", data={
+        "text/html": '<img class="rnnlab-static-plot" src="x">', "text/plain": "plot"})
+    nb = nbformat.v4.new_notebook(cells=[md("## Plot"), code("draw()"), code("draw_too()")])
+    nb.cells[1].outputs = [plot]
+    nb.cells[2].outputs = [plot]
+    nb.cells[2].metadata["slideshow"] = {"slide_type": "-"}  # a lecturer's choice: kept
+    export.with_slide_types(nb)
+    assert nb.cells[1].metadata["slideshow"]["slide_type"] == "subslide"
+    assert nb.cells[1].metadata["transient"]["remove_source"] is True
+    assert "transient" not in nb.cells[2].metadata
+    page, _ = export._exporter("slides").from_notebook_node(nb)
+    assert "draw()" not in page and "draw_too" in page and page.count("rnnlab-static-plot") == 2
+
+
 @pytest.mark.parametrize("src", build.lesson_sources(), ids=lambda p: p.stem[:2])
 def test_every_lesson_has_slides_and_skips_its_exercises(src):
     nb = export.with_slide_types(export.export_notebook(src))
