@@ -13,7 +13,7 @@ WORK   := $(or $(RNNLAB_WORKDIR),my-notebooks)
 # Tests keep their quiz and exercise progress away from the learner's own (rnnlab/progress.py).
 TESTENV := RNNLAB_STRICT=1 RNNLAB_DATA_DIR=$(CURDIR)/test-output/progress
 
-.PHONY: setup chromium lab workspace update test unit nbval browser notebooks solutions student benchmark latency lint clean
+.PHONY: setup chromium lab workspace update test unit nbval browser notebooks solutions student benchmark latency lint clean slides site
 
 LAB_DEFAULTS := jupyter/lab/settings/overrides.d/rnnlab.json
 
@@ -51,6 +51,16 @@ solutions: $(STAMP)
 
 student: $(STAMP)
 	$(PY) -m rnnlab.build student
+
+# For lecturers: slides/ (a reveal.js deck per lesson) and site/ (a read-only HTML copy of the
+# course: lesson map, one page per lesson), both from the executed student version, plots as
+# images and quizzes as text without answers. Both open from file:// with no network (MathJax
+# and reveal.js are local copies). Executed notebooks are reused from build/executed/.
+slides: $(STAMP)
+	$(PY) -m rnnlab.export slides
+
+site: $(STAMP)
+	$(PY) -m rnnlab.export site
 
 # The learner's copies: lessons missing from $(WORK) are copied in; none is ever overwritten.
 workspace: $(STAMP)
@@ -93,4 +103,4 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check rnnlab tests benchmarks lessons_src
 
 clean:
-	rm -rf student solutions test-output build *.egg-info
+	rm -rf student solutions slides site test-output build *.egg-info

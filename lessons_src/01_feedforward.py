@@ -1,4 +1,4 @@
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # # 01 · Feedforward networks, and why order matters
 #
 # **You will be able to**
@@ -10,7 +10,7 @@
 # **Prerequisites:** Python, a little linear algebra (matrix times vector), and PyTorch tensors.
 # **Run time:** about 10 seconds on a laptop CPU.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. The idea
 #
 # A feedforward network maps one fixed-size vector to another: each layer computes
@@ -22,7 +22,7 @@
 # three feedforward models meet its limits. The last section shows the fix that the rest of the
 # course is about: a state carried from one step to the next.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 # %matplotlib widget
 import torch
 from IPython.display import Markdown, display
@@ -37,7 +37,7 @@ from rnnlab.train import fit, seed_everything
 quiz = Quiz("l01")
 gen = seed_everything(0)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. A dense layer from scratch
 #
 # Shapes first, because most bugs are shape bugs. A batch of inputs `x` is `(batch, n_in)`;
@@ -81,13 +81,13 @@ print(f"MLP outputs: max |difference| = {(ours - theirs).abs().max().item():.1e}
       f"gradients: max |difference| = {grad_diff:.1e}")
 assert torch.allclose(ours, theirs, atol=1e-12) and grad_diff < 1e-12
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Exercise 1: the dense layer
 # Write `dense_forward(x, W, b)` returning `tanh(x Wᵀ + b)` for `x` of shape `(batch, n_in)`,
 # `W` of shape `(n_out, n_in)` and `b` of shape `(n_out,)`. The checker runs it on random inputs
 # and tells you exactly what differs. The collapsed cell holds a solution: try first.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 def dense_forward(x, W, b):
     ### BEGIN SOLUTION
     return torch.tanh(x @ W.T + b)
@@ -97,7 +97,7 @@ def dense_forward(x, W, b):
 # %%
 check("l01.dense_forward", dense_forward)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. A task where order is everything: which came first?
 #
 # Each sequence holds 24 symbols. Most are fillers (`a b c d`); exactly one `A` and one `B`
@@ -145,7 +145,7 @@ def accuracy(model, view, X, y):
         return ((model(view(X)).squeeze(1) > 0).float() == y).float().mean().item()
 
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Model 1: a bag of symbols
 # The simplest way to make any-length input fixed-size is to count: how many `a`s, `b`s, ...,
 # `A`s and `B`s. The count vector has 6 numbers whatever the length. It also throws the order
@@ -180,12 +180,12 @@ print(f"labels flipped by reversal: {(y_rev != y_test).float().mean().item():.0%
 print(f"accuracy on test set + reversed test set: {both:.3f}")
 assert changed == 0.0 and abs(both - 0.5) < 1e-6
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Exercise 2: the bag of symbols
 # Write `bag_of_symbols(tokens, vocab)` that turns a `(batch, T)` tensor of symbol ids into a
 # `(batch, vocab)` float32 tensor of counts. (Hint: `torch.nn.functional.one_hot`.)
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 def bag_of_symbols(tokens, vocab):
     ### BEGIN SOLUTION
     return torch.nn.functional.one_hot(tokens, vocab).sum(dim=1).float()
@@ -195,7 +195,7 @@ def bag_of_symbols(tokens, vocab):
 # %%
 check("l01.bag_of_symbols", bag_of_symbols)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Model 2: a fixed window
 # Keep the order, but only of the last `w = 8` symbols: one-hot encode them and concatenate,
 # 8 × 6 = 48 inputs. This is how a feedforward net is usually given "recent history".
@@ -239,7 +239,7 @@ with torch.no_grad():
 print(f"max change of the window model's output after swapping A and B: {moved}")
 assert moved == 0.0
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Model 3: the whole sequence at once
 # Make the window as long as the sequence: 24 × 6 = 144 inputs.
 
@@ -257,7 +257,7 @@ assert full_acc > 0.95  # "it works, for this length"
 # %% [markdown]
 # It works, for this length. Its limits show as soon as we ask anything else of it.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4. The limits of fixed-size inputs
 #
 # **(a) One length only.** The first layer expects exactly 144 inputs. A sequence of 25 symbols
@@ -294,7 +294,7 @@ assert acc_first > 0.95 and abs(acc_second - 0.5) < 0.06  # learnt there, chance
 for length in (24, 240, 2400, 24000):
     print(f"T = {length:>6}: first-layer weights = {length * V * 64:>10,}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 5. What a sequence model needs, and a recurrence that has it
 #
 # The three failures point at three requirements: see the order (unlike the bag), use the
@@ -334,7 +334,7 @@ for length in (24, 240, 2400):
     print(f"T = {length:>5}: hand-set recurrence accuracy = {rows[-1]:.3f}")
 assert min(rows) == 1.0
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 6. Experiment: the state, step by step
 #
 # Type a sequence (symbols `a b c d A B`) or pick one, and move `w_hh`. The plot shows the state
@@ -356,7 +356,7 @@ print(f"far apart (A first): w_hh = 1 gives h_T = {h_small[-1]:+.3f} (state befo
       f"{h_small[-2]:+.3f}); w_hh = 6 gives h_T = {h_large[-1]:+.3f}")
 assert h_small[-2] < 0.5 and h_small[-1] < 0 < h_large[-1]  # faded and overwritten; latched
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 7. Pitfalls
 #
 # - *"A feedforward net can't use order."* It can, inside its window: model 3 learned the task
@@ -374,7 +374,7 @@ display(Markdown(
     f"outside its window, the bag model **{bag_acc:.1%}**, and the whole-sequence MLP trained on "
     f"first-half markers scored **{acc_second:.1%}** on second-half ones."))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 8. Quiz
 
 # %%
@@ -395,7 +395,7 @@ quiz.show("recurrence-carries")
 # %%
 quiz.score()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 9. Summary
 #
 # - A dense layer is `f(x Wᵀ + b)`; ours matches `nn.Linear` to rounding error, gradients too.

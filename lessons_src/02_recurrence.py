@@ -1,4 +1,4 @@
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # # 02 · The hidden-state recurrence
 #
 # **You will be able to**
@@ -13,7 +13,7 @@
 # tensors and `nn.Module`.
 # **Run time:** about 20 seconds on a 2-core laptop CPU.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 # %matplotlib widget
 import math
 
@@ -35,7 +35,7 @@ from rnnlab.widgets import canvas_widget, figure
 quiz = Quiz("l02")
 gen = seed_everything(0)  # also sets one CPU thread: faster for models this small
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. The idea
 #
 # Lesson 01 ended with a recurrence on a single number. A recurrent neural network (RNN) does the
@@ -74,7 +74,7 @@ canvas_widget(fig)
 # Each `y_t` is whatever we read off the state: a class, a number, the next character. The
 # state is the network's only memory: what it does not keep in `h`, no later step can see.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. Build it from scratch
 #
 # Names mirror the maths: `x_t` is the input at step `t`, `h_prev` is `h_{t-1}`. A batch of
@@ -137,7 +137,7 @@ def rnn_stack(xs, h0, layers, f=torch.tanh):
     return xs, torch.stack(finals)
 
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. Check it against PyTorch
 #
 # `nn.RNN` stores, per layer `l`, `weight_ih_l{l}` (our `W_xh`), `weight_hh_l{l}` (our `W_hh`)
@@ -212,7 +212,7 @@ print(f"{len(ours.hidden_states)} layers × {len(ours.hidden_states[0])} steps k
       f"top layer equals output: {torch.equal(top, out)}")
 assert torch.equal(top, out)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4. Reading `nn.RNN`'s two outputs
 #
 # `output, h_n = rnn(x)` returns two tensors that overlap:
@@ -669,7 +669,7 @@ for label, example in examples.items():
     cells = [states_and_p_next(model, seq)[1].mean().item() for model, _ in lms.values()]
     print(f"{label:<26}" + "".join(f"{c:7.2f}" for c in cells))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 9. Pitfalls, by computation
 #
 # **"`batch_first=True` makes everything batch-first."** Only the input and `output`. `h_n` (and
@@ -779,7 +779,7 @@ quiz.show("temperature")
 quiz.score()
 
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 11. Exercises
 #
 # ### Exercise 1: an RNN layer, batch first
@@ -788,7 +788,7 @@ quiz.score()
 # `(batch, hidden)`. Return `(output, h_n)` with `output` `(batch, seq_len, hidden)` (every
 # `h_t`) and `h_n` `(batch, hidden)` (the last one).
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 def rnn_forward(x, h0, W_xh, W_hh, b_xh, b_hh):
     ### BEGIN SOLUTION
     h = h0
@@ -804,13 +804,13 @@ def rnn_forward(x, h0, W_xh, W_hh, b_xh, b_hh):
 check("l02.rnn_forward", rnn_forward)
 
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Exercise 2: output shapes without running anything
 # Write `rnn_shapes(seq_len, batch, input_size, hidden_size, num_layers, batch_first)` returning
 # the shapes of `(output, h_n)`, as two tuples, for `nn.RNN(input_size, hidden_size, num_layers,
 # batch_first=batch_first)` on a batched input. The checker compares with what `nn.RNN` gives.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 def rnn_shapes(seq_len, batch, input_size, hidden_size, num_layers, batch_first):
     ### BEGIN SOLUTION
     output = (batch, seq_len, hidden_size) if batch_first else (seq_len, batch, hidden_size)
@@ -822,14 +822,14 @@ def rnn_shapes(seq_len, batch, input_size, hidden_size, num_layers, batch_first)
 check("l02.rnn_shapes", rnn_shapes)
 
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Exercise 3: each sequence's last real output
 # After a one-directional RNN reads a zero-padded batch without packing, `output` is
 # `(seq_len, batch, hidden)` and `lengths` `(batch,)` holds each sequence's true length. Write
 # `last_valid_output(output, lengths)` returning `(batch, hidden)`: row `i` is the output at step
 # `lengths[i] - 1` of sequence `i` (section 6 showed it equals the packed `h_n`). No loop needed.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 def last_valid_output(output, lengths):
     ### BEGIN SOLUTION
     return output[lengths - 1, torch.arange(output.shape[1])]
@@ -839,7 +839,7 @@ def last_valid_output(output, lengths):
 # %%
 check("l02.last_valid_output", last_valid_output)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 12. Summary
 #
 # - An RNN is one step, `h_t = f(W_xh x_t + W_hh h_{t-1} + b)`, applied with the same weights at

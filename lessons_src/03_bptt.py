@@ -1,4 +1,4 @@
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # # 03 · Backpropagation through time
 #
 # **You will be able to**
@@ -12,7 +12,7 @@
 # chain rule, and what `loss.backward()` does in PyTorch.
 # **Run time:** about 10 seconds on a laptop CPU.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 # %matplotlib widget
 import numpy as np
 import torch
@@ -30,7 +30,7 @@ quiz = Quiz("l03")
 gen = seed_everything(0)
 torch.set_default_dtype(torch.float64)  # float64 everywhere, so only real mistakes show
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. The idea
 #
 # An RNN runs one small network again and again, once per time step, with **the same weights**
@@ -85,7 +85,7 @@ fig_graph, ax_graph = figure(figsize=(6.4, 4.2))
 draw_unrolled(ax_graph)
 canvas_widget(fig_graph)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. Unrolled with three copies of the weights
 #
 # Let us make the picture literal. Below, `loss_of` runs the RNN with a *list* of weight sets,
@@ -222,7 +222,7 @@ def bptt_by_hand(xs, targets, h0, W_xh, W_hh, b_h, W_hy, b_y):
     return g, dW_hh_steps
 
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 5. Check it against autograd
 #
 # A longer sequence this time, so that gradients travel through many steps: T = 20, batch 4,
@@ -264,7 +264,7 @@ lib_diff = max((lib.grads[n] - auto[n]).abs().max().item() for n in auto)
 print(f"rnnlab.bptt.bptt vs autograd: max |difference| {lib_diff:.1e}")
 assert lib_diff < 1e-10
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Exercise 1: a ReLU step, back in time and down a layer
 # Swap tanh for ReLU: `h = relu(a)`. Write `step_backward_relu(dh, h, W_xh, W_hh)` returning
 # `(dh_prev, dx_t)`: the part of dL/dh_{t-1} that flows back through this step, as in
@@ -272,7 +272,7 @@ assert lib_diff < 1e-10
 # `step_backward` never computed. In a stacked RNN, dx_t is what the layer below receives as its
 # dL/dh_t. You need relu'(a) written with `h` only (PyTorch takes relu'(0) = 0).
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 def step_backward_relu(dh, h, W_xh, W_hh):
     ### BEGIN SOLUTION
     grad_pre = torch.where(h > 0, dh, torch.zeros_like(dh))   # relu'(a) = 1 where h > 0
@@ -283,7 +283,7 @@ def step_backward_relu(dh, h, W_xh, W_hh):
 # %%
 check("l03.step_backward_relu", step_backward_relu)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Exercise 2: the readout's gradient, all steps at once
 # The readout never looks back in time, so its gradients need no loop. Write
 # `readout_backward(hs, ys, targets, W_hy)` for `hs` (T, B, H) holding h_1..h_T, and `ys`,
@@ -291,7 +291,7 @@ check("l03.step_backward_relu", step_backward_relu)
 # steps and batch, and the readout's part of every dL/dh_t, shape (T, B, H).
 # (Hint: `torch.einsum("tbo,tbh->oh", ...)`, or reshape to (T·B, ...) first.)
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 def readout_backward(hs, ys, targets, W_hy):
     ### BEGIN SOLUTION
     dy = ys - targets
@@ -302,7 +302,7 @@ def readout_backward(hs, ys, targets, W_hy):
 # %%
 check("l03.readout_backward", readout_backward)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 6. A weight's gradient is a sum over time steps
 #
 # `dW_hh_steps[t]` is step t's share, $\delta a_t^\top h_{t-1}$: the gradient of the copy of
@@ -372,7 +372,7 @@ display(Markdown(
     "earlier, even though that may be exactly what the loss depends on. Lesson 04 is about "
     "why (the repeated product with diag(1 − h²) W_hh) and what to do about it."))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 7. Experiment: shares over time, and truncation
 #
 # Move the sliders. **T** is the sequence length, **scale** multiplies `W_hh`, and **k** truncates
@@ -396,7 +396,7 @@ def relative_error(params, xs, targets, k):
 
 TruncationExplorer(last_loss_shares, with_scale, xs_w, targets_w, T=30, k=10, k_grid=K_GRID)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 8. The cost of BPTT: memory grows with T
 #
 # The backward step needs `h_t` and `h_{t-1}` (and `x_t`) from the forward pass, so every step's
@@ -482,7 +482,7 @@ display(Markdown(f"Measured: **{per_step:.0f} bytes per time step**, exactly "
                  f"The constant {intercept:.0f} bytes is h_0, saved by the first step's matrix "
                  f"product: {Bm}·{Hm}·4 = {Bm * Hm * 4}."))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 9. Truncated BPTT: what `detach()` removes, and what it saves
 #
 # The common recipe: process the sequence in chunks of k steps and call `h = h.detach()` between
@@ -579,7 +579,7 @@ for per_chunk_backward in (False, True):
           f"truncated BPTT: max |difference| {d:.1e}")
     assert d < 1e-10
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 10. Pitfalls, each shown by a computation
 #
 # **"Truncating at k lets every loss look k steps back."** Not with `detach()` every k steps.
@@ -663,7 +663,7 @@ quiz.show("memory-growth")
 # %%
 quiz.score()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 12. Summary
 #
 # - Unrolled over T steps, an RNN is a T-layer feedforward network with shared weights. BPTT is

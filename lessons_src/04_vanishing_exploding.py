@@ -1,4 +1,4 @@
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # # 04 · Vanishing and exploding gradients
 #
 # **You will be able to**
@@ -13,7 +13,7 @@
 # eigenvalues and singular values of a matrix, by name.
 # **Run time:** about 15 to 30 seconds on a 2-core laptop CPU (most of it training small models).
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. The idea
 #
 # A vanilla RNN computes `a_t = W_ih x_t + W_hh h_{t-1} + b` and `h_t = f(a_t)`. Lesson 03
@@ -42,7 +42,7 @@
 # 02 and 03 stacked a batch in rows and wrote `h @ W_hh.T`, the same product transposed (the
 # start page's notation table has both).
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 # %matplotlib widget
 import json
 import math
@@ -67,7 +67,7 @@ quiz = Quiz("l04")
 gen = seed_everything(0)  # also sets one CPU thread: faster for models this small
 LESSON_START = time.perf_counter()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. The product of Jacobians, from scratch
 #
 # One step's Jacobian is `diag(f'(a_s)) W_hh`: row `i` of `W_hh` scaled by `f'(a_s)[i]`. For
@@ -144,7 +144,7 @@ print(f"{'✔' if ok else '✘'} log-space recursion and library Jacobian produc
       f"max relative difference {((fast - by_autograd).abs() / by_autograd).max():.2g}")
 assert ok
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. The linear case, exactly
 #
 # Take `f` linear, so `J_s = W_hh` for every `s` and `∂L/∂h_t = (W_hhᵀ)^{T−t} v`. If `W_hh` is
@@ -185,7 +185,7 @@ display(Markdown(
     f"{steps_to_tiny} on it also falls below float32's normal range. At ρ = 1.5 it is "
     f"10^{rows[-1][3]:.1f}. Only ρ = 1 keeps it the same size."))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4. Widget: the gradient norm over time steps
 #
 # Move the controls and watch `log10 ||∂L/∂h_t||` against `t`. Each update runs a fresh forward
@@ -229,7 +229,7 @@ assert all(ok for _, ok, _ in checks)
 # tanh with ρ = 2 (it does not explode like the linear net: why? section 5); ReLU with identity
 # initialisation at ρ = 1; clipping at ρ = 1.5 (the curve moves down, its slope does not change).
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 5. Why it happens
 #
 # **A bound.** The norm of a product is at most the product of the norms, and
@@ -441,7 +441,7 @@ display(Markdown(
     f"05) escape the trade by storing the bit on a path whose factor is a gate near 1 rather "
     f"than `w_hh · f'`."))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 6. Widget: gradients during training
 #
 # The widget above looked at *untrained* networks. Does training change the picture? We train a
@@ -501,7 +501,7 @@ display(Markdown(
     f"keep a path open to the early steps, and its loss fell when it did. Gating is not magic at "
     f"initialisation; it makes an open path *learnable*."))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 7. Exploding gradients and clipping
 #
 # Now the opposite failure. A tanh RNN with a Gaussian `W_hh` of spectral radius 3, trained on
@@ -615,7 +615,7 @@ assert (by_value - per_step_clamped).norm() > 0.1 * by_value.norm()
 # entries, not according to which step they came from. Neither changes ∂L/∂h_t: the gradient
 # reaching step 1 is as small after clipping as before. Clipping is a remedy for explosion only.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 8. The adding problem at full length
 #
 # Section 6 used `T = 20` so that it trains in seconds. The classic result is at `T` in the
@@ -681,7 +681,7 @@ display(Markdown("In the saved runs:\n" + "\n".join(lines) + "\n\nA run that end
                  "step or time budget is *not solved within that budget*; it says nothing about "
                  "what a longer run would do."))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 9. Remedies, measured
 #
 # Each remedy below is tried on the same `T = 20` adding problem as section 6 (300 Adam steps,
@@ -820,7 +820,7 @@ display(Markdown(
     f"short pieces is lost, one that can may survive. "
     f"Lesson 05 opens the LSTM to see why its gradient path can stay open."))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 10. Pitfalls
 #
 # - *"The spectral radius is the factor per step."* Only in the long run, and only for a linear
@@ -863,7 +863,7 @@ print(f"symmetric W_hh: spectral radius {G.spectral_radius(W_sym):.3f}, yet one 
       f"multiplies this unit vector's length by {one_step:.3f}")
 assert abs(G.spectral_radius(W_sym) - 1) < 1e-12 and one_step < 0.2
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 11. Quiz
 
 # %%
@@ -893,7 +893,7 @@ quiz.show("gating")
 # %%
 quiz.score()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 12. Exercises
 #
 # ### Exercise 1: a product of Jacobians
@@ -902,7 +902,7 @@ quiz.score()
 # `J_s = diag(1 − tanh(a_s)²) W_hh` (later steps on the left, as in `∂h_K/∂h_0`). With `K = 0`
 # return the identity.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 def jacobian_product(W_hh, pre):
     ### BEGIN SOLUTION
     P = torch.eye(W_hh.shape[0], dtype=W_hh.dtype)
@@ -915,14 +915,14 @@ def jacobian_product(W_hh, pre):
 # %%
 check("l04.jacobian_product", jacobian_product)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Exercise 2: gradient norms by a backward recursion
 # Write `grad_norms(W_hh, pre, v)`: `pre` is `(T, H)` (`a_1 .. a_T`), `v` is `(H,)`; for the
 # loss `L = v · h_T` of a tanh RNN return the `(T,)` tensor of ||∂L/∂h_t||, `t = 1..T`. Start
 # from `g_T = v` and step back with `g_{t−1} = W_hhᵀ ((1 − tanh(a_t)²) ⊙ g_t)`. No matrix
 # products of Jacobians needed: this is the recursion the widget uses.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 def grad_norms(W_hh, pre, v):
     ### BEGIN SOLUTION
     g = v
@@ -937,12 +937,12 @@ def grad_norms(W_hh, pre, v):
 # %%
 check("l04.grad_norms", grad_norms)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Exercise 3: predict the slope
 # Write `log10_ratio(rho, T)`: for a linear RNN whose `W_hh` is `rho` times an orthogonal
 # matrix, return log10 of ||∂L/∂h_1|| / ||∂L/∂h_T|| as a Python float.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 def log10_ratio(rho, T):
     ### BEGIN SOLUTION
     return (T - 1) * math.log10(rho)
@@ -952,7 +952,7 @@ def log10_ratio(rho, T):
 # %%
 check("l04.log10_ratio", log10_ratio)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 13. Summary
 #
 # - The gradient reaching `h_t` is a product of `T − t` Jacobians `diag(f'(a_s)) W_hh`; we

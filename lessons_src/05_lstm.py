@@ -1,4 +1,4 @@
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # # 05 · LSTM
 #
 # **You will be able to**
@@ -11,7 +11,7 @@
 # **Prerequisites:** lessons 02 (the RNN layer) and 04 (vanishing gradients).
 # **Run time:** about 30 seconds on a laptop CPU.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. The idea: a conveyor belt
 #
 # A vanilla RNN rewrites its whole state at every step: `h_t = tanh(W_ih x_t + W_hh h_{t-1} + b)`.
@@ -29,7 +29,7 @@
 # matrix. The picture below runs this one line with gates set by hand: a value 0.8 is written at
 # step 5, then the belt keeps it (f = 1), lets it leak (f = 0.9), or clears it at step 30.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 # %matplotlib widget
 import time
 
@@ -120,7 +120,7 @@ assert ((1 - torch.tanh(c_forget) ** 2) < 0.01).double().mean() < 0.05
 # itself, "peephole" connections such as a term `w_cf * c_{t−1}` inside the forget gate.
 # PyTorch's `nn.LSTM` has none; exercise 1 below asks you to add them.)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. The gates, one at a time
 #
 # PyTorch packs the four blocks of weights into one matrix: `weight_ih_l0` is `(4H, input)`
@@ -183,7 +183,7 @@ print(f"one step vs nn.LSTMCell: max |difference| = {step_diff:.1e} (float64)")
 assert step_diff < 1e-10
 
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. The full cell, the layer, and the check against `nn.LSTM`
 #
 # Packed, the four gates come out of one matrix product and a `chunk`. A layer runs the cell
@@ -247,7 +247,7 @@ print(f"rnnlab.gated.LSTM vs nn.LSTM (2 layers): outputs, states and {len(result
       f"parameter gradients agree to {lib_diff:.1e}")
 assert lib_diff < 1e-10
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Exercise 1: an LSTM with peepholes
 # In the LSTM above the gates see `x_t` and `h_{t-1}` but never the cell state itself.
 # *Peephole* connections (Gers and Schmidhuber, 2000) let them look at it, each through a
@@ -264,7 +264,7 @@ assert lib_diff < 1e-10
 # `nn.LSTM` has no peepholes; in Greff et al., 2017, "LSTM: A Search Space Odyssey", removing
 # them did not significantly hurt performance on any of their three tasks.)
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 def lstm_peephole_cell(x_t, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh, w_ci, w_cf, w_co):
     ### BEGIN SOLUTION
     zi, zf, zg, zo = (x_t @ W_ih.T + b_ih + h_prev @ W_hh.T + b_hh).chunk(4, dim=-1)
@@ -278,7 +278,7 @@ def lstm_peephole_cell(x_t, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh, w_ci, w_cf, 
 # %%
 check("l05.lstm_peephole_cell", lstm_peephole_cell)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4. Does the gradient survive?
 #
 # Lesson 04 measured `||dL/dh_t||`, how strongly the loss at the last step reaches back to each
@@ -392,7 +392,7 @@ for label, (norms, f_mean) in list(curves.items())[1:]:
 kept_sorted = [k for _, k in sorted(kept_vs_forget)]
 assert kept_sorted == sorted(kept_sorted)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 5. Watching the gates: remember, then forget
 #
 # A task that needs all three gates. Each step carries a random value in [-1, 1) and two flags,
@@ -498,7 +498,7 @@ print(f"unit {u_f}: forget gate {f_clear[u_f]:.2f} at clear steps, {f_other[u_f]
 # the summary's "input gates open at store steps, forget gates close at clear steps", checked
 assert i_store[u_i] > i_other[u_i] + 0.3 and f_clear[u_f] < f_other[u_f] - 0.3
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 6. The forget-gate bias, and the adding problem solved live
 #
 # Jozefowicz, Zaremba and Sutskever (2015) recommend initialising the forget gate's bias to 1, so
@@ -581,7 +581,7 @@ else:
                "lines above.")
 display(Markdown(summary))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 7. Speed: the naive loop, a faster loop, and `nn.LSTM`
 #
 # Our `lstm_layer` does the whole cell at every step, input projection `x_t @ W_ih.T` included.
@@ -742,7 +742,7 @@ bias_diff = (one(x_p)[0] - two(x_p)[0]).abs().max().item()
 print(f"biases moved from bias_hh into bias_ih: outputs differ by {bias_diff:.1e}")
 assert bias_diff < 1e-12
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 9. Quiz
 
 # %%
@@ -769,14 +769,14 @@ quiz.show("untrained-lstm")
 # %%
 quiz.score()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Exercise 2: count the parameters
 # Write `lstm_param_count(input_size, hidden_size, num_layers, bias)` returning the number of
 # parameters of `nn.LSTM(input_size, hidden_size, num_layers, bias=bias)` as an int, without
 # building one. Layer 0 reads `input_size` features; the layers above read the `hidden_size`
 # outputs of the layer below.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 def lstm_param_count(input_size, hidden_size, num_layers, bias):
     ### BEGIN SOLUTION
     total = 0
@@ -792,7 +792,7 @@ def lstm_param_count(input_size, hidden_size, num_layers, bias):
 # %%
 check("l05.lstm_param_count", lstm_param_count)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 10. Summary
 #
 # - The LSTM adds a cell state that is only scaled (forget gate) and added to (input gate times

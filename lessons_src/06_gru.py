@@ -1,4 +1,4 @@
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # # 06 · GRU, and choosing between them
 #
 # **You will be able to**
@@ -11,7 +11,7 @@
 # **Prerequisites:** lesson 05 (the LSTM).
 # **Run time:** about 30 seconds on a laptop CPU.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. The idea: one state, two gates
 #
 # The GRU (Cho et al., 2014) keeps the LSTM's central trick, an update that *blends* the old
@@ -28,7 +28,7 @@
 # decides how much of the old state the candidate may look at. Note where `r_t` sits: it scales
 # `W_hn h_{t-1} + b_hn`, *after* the matrix product. Section 2 shows that this matters.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 # %matplotlib widget
 import time
 
@@ -52,7 +52,7 @@ from rnnlab.widgets import (
 quiz = Quiz("l06")
 gen = seed_everything(0)  # also sets one CPU thread: faster for models this small
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. The gates from scratch
 #
 # `nn.GRU` packs three blocks in `weight_ih_l0` `(3H, input)` and `weight_hh_l0` `(3H, H)`, in
@@ -175,7 +175,7 @@ print(f"rnnlab GRU vs nn.GRU (2 layers): outputs, state and {len(results[0]) - 2
       f"gradients agree to {lib_diff:.1e}")
 assert lib_diff < 1e-10
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Exercise 1: a GRU whose gates read only the input
 # In the GRU above, `r` and `z` depend on `h_{t-1}`, so step t cannot start before step t − 1
 # ends. **minGRU** (Feng et al., 2024, "Were RNNs All We Needed?") drops the reset gate and lets
@@ -191,7 +191,7 @@ assert lib_diff < 1e-10
 # state, every `z_t` and `h̃_t` can be computed for all steps at once before the loop; lesson 09
 # returns to what that buys.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 def min_gru(x, h0, W_z, b_z, W_h, b_h):
     ### BEGIN SOLUTION
     share_new = torch.sigmoid(x @ W_z.T + b_z)     # every step at once: no h inside
@@ -207,7 +207,7 @@ def min_gru(x, h0, W_z, b_z, W_h, b_h):
 # %%
 check("l06.min_gru", min_gru)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4. LSTM versus GRU: same task, same budget
 #
 # The adding problem of lesson 05 (T = 50 steps, two marked values to add, baseline MSE 1/6):
@@ -398,7 +398,7 @@ unit = int((z_other - z_marked).argmax())
 print(f"unit {unit}: update gate {z_marked[unit]:.2f} at marked steps, {z_other[unit]:.2f} at "
       f"the others (z = 1 keeps the old state)")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 5. Bidirectional and stacked RNNs
 #
 # Two ways to make a recurrent network bigger:
@@ -558,7 +558,7 @@ display(Markdown(
     f"and when the whole sequence is available and a shorter path to some inputs makes them "
     f"easier to learn."))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 6. Pitfalls
 #
 # - *"The GRU's reset gate multiplies `h` before the matrix product."* In the paper, yes; in
@@ -591,14 +591,14 @@ quiz.show("stacking-missing-info")
 # %%
 quiz.score()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Exercise 2: parameters of a stacked, bidirectional GRU
 # Write `gru_param_count(input_size, hidden_size, num_layers, bidirectional)` returning the
 # number of parameters of `nn.GRU(input_size, hidden_size, num_layers,
 # bidirectional=bidirectional)` (with biases). Careful: above layer 0, a bidirectional layer
 # reads both directions of the layer below.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 def gru_param_count(input_size, hidden_size, num_layers, bidirectional):
     ### BEGIN SOLUTION
     directions = 2 if bidirectional else 1
@@ -614,7 +614,7 @@ def gru_param_count(input_size, hidden_size, num_layers, bidirectional):
 # %%
 check("l06.gru_param_count", gru_param_count)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 8. Summary
 #
 # - The GRU blends old state and candidate with one update gate (`z = 1` keeps the old value);

@@ -1,4 +1,4 @@
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # # 07 · Recurrent networks on real text, scored against baselines
 #
 # **You will be able to**
@@ -15,7 +15,7 @@
 # `benchmarks/results/`). Uses `statsmodels` (in the course's requirements) for the CO2 data and
 # Holt-Winters; nothing is downloaded.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. The idea: a model is only as good as what it beats
 #
 # Until now the tasks were made up, and the text was a paragraph the model memorised. Here the
@@ -31,7 +31,7 @@
 # before `"n"`?) and a general-purpose compressor (a compressor is a language model: its output
 # size is the bits it needs).
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 # %matplotlib widget
 import os
 
@@ -60,7 +60,7 @@ quiz = Quiz("l07")
 gen = seed_everything(0)  # also one CPU thread: faster for models this small
 RESULTS = charlm.results_dir()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. The text, split by document
 #
 # The help pages are about 200 topics. Whole topics go to train, validation or test, so no topic
@@ -80,7 +80,7 @@ print(f"vocabulary: {len(vocab)} symbols; {vocab.unknown_count(split.test)} test
       "never seen in training (scored as the unknown symbol)")
 print(repr(split.test[:160]))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. Baselines: counting models and compressors
 #
 # - **Unigram, bigram** (add-one smoothing): how often each character, or each pair, occurs.
@@ -131,7 +131,7 @@ print(f"{loss_nats} nats = {nats_to_bits(loss_nats):.3f} bits per character; per
       f"{math.exp(loss_nats):.3f}")
 assert abs(perplexity(nats_to_bits(loss_nats)) - math.exp(loss_nats)) < 1e-12
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4. Training on one long stream
 #
 # The training text is 370k characters. Lesson 03 truncated backpropagation to `k` steps; here the
@@ -221,7 +221,7 @@ display(Markdown(
     f"6-gram model ({kn6:.2f}). A network needs many passes over the text; a counting model "
     f"needs one. Section 5 gives the networks four minutes each."))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 5. Four minutes each: RNN, LSTM and GRU against the baselines
 #
 # `benchmarks/char_lm.py` trains the course's three cells (one layer of 256 units, embedding 64,
@@ -284,7 +284,7 @@ display(Markdown(
     f"the network needs many. Whether a longer run, a wider model or more data would overtake "
     f"the 6-gram model is a question for a measurement, not for faith in networks."))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 6. Inside the trained LSTM
 #
 # The benchmark's LSTM, loaded into the course's own `LSTM` layer, and checked once more against
@@ -372,7 +372,7 @@ display(Markdown(
     f"well as one that goes up. A correlation of {abs(r):.2f} is a tendency, not a switch: "
     f"the plot shows where it follows the quotes and where it does not."))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 7. Forecasting a real series: weekly CO2 at Mauna Loa
 #
 # The same discipline on a different task. `statsmodels` ships the weekly CO2 record of Mauna
@@ -510,7 +510,7 @@ display(Markdown(
     f"traded price. The plot shows a lag; only the comparison with the naive forecast shows "
     f"that nothing was learned."))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 8. Classifying whole sequences of different lengths
 #
 # **JapaneseVowels** (Kudo, Toyama and Shimbo, 1999; UCI, CC BY 4.0; shipped in
@@ -597,7 +597,7 @@ display(Markdown(
     f"whether and when it does here is a question for more seeds and longer runs, not for a "
     f"single comparison."))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 9. Pitfalls, computed
 #
 # **Scoring on training text.** The 5-gram model on a stretch of its own training text, and on
@@ -665,7 +665,7 @@ quiz.show("recursive-direct")
 # %%
 quiz.score()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 11. Exercises
 #
 # ### Exercise 1: bits per character from logits
@@ -673,7 +673,7 @@ quiz.score()
 # the mean over the N positions of `-log2 p(target)`, as a 0-d tensor, with `p` the softmax of
 # the logits. (`F.cross_entropy` gives nats; section 3 said how to convert.)
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 def bits_per_char(logits, targets):
     ### BEGIN SOLUTION
     log_p = torch.log_softmax(logits, dim=-1)
@@ -685,7 +685,7 @@ def bits_per_char(logits, targets):
 # %%
 check("l07.bits_per_char", bits_per_char)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Exercise 2: the seasonal-naive forecast
 # The first baseline for a series with a season of length `m` (52 weeks, 7 days): each future
 # value repeats the value observed one season earlier. Write `seasonal_naive(history, season,
@@ -693,7 +693,7 @@ check("l07.bits_per_char", bits_per_char)
 # (0-based) is `history[T - season + (h % season)]`: the last observed season, repeated as often
 # as needed.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 def seasonal_naive(history, season, horizon):
     ### BEGIN SOLUTION
     last = history[-season:]
@@ -704,7 +704,7 @@ def seasonal_naive(history, season, horizon):
 # %%
 check("l07.seasonal_naive", seasonal_naive)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 12. Summary
 #
 # - Real text, split by document; scores in bits per character on held-out text, beside

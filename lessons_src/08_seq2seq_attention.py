@@ -1,4 +1,4 @@
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # # 08 · Seq2seq and attention
 #
 # **You will be able to**
@@ -12,7 +12,7 @@
 # **Prerequisites:** lessons 02 (packing and padding) and 06 (the GRU; bidirectional layers).
 # **Run time:** about 40 seconds on a laptop CPU.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. The idea: read everything, then write, and look back while writing
 #
 # Some tasks map a sequence to a sequence of a different length: a date written
@@ -42,7 +42,7 @@
 # step, `j` a source position; `h_j` an encoder state, `s_i` a decoder state. The rest is the
 # start page's table.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 # %matplotlib widget
 import json
 import math
@@ -91,7 +91,7 @@ from rnnlab.widgets import canvas_widget, figure
 quiz = Quiz("l08")
 gen = seed_everything(0)  # also one CPU thread: faster for models this small
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. Two tasks, generated here
 #
 # **Dates**: 14 ways of writing a date between 1950 and 2049, in three cases, to ISO 8601. A
@@ -122,7 +122,7 @@ for b in range(3):
 print(f"tgt_in  {DATE_TARGET.decode(batch.tgt_in[0], specials=True)}")
 print(f"tgt_out {DATE_TARGET.decode(batch.tgt_out[0], stop_at_eos=False, specials=True)}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. The encoder-decoder from scratch
 #
 # We take the weights of a small, untrained `rnnlab.seq2seq.Seq2Seq` (float64) and write its
@@ -234,7 +234,7 @@ print(f"{int(padded.sum())} padded target positions; their loss: "
       f"padded batch: max |difference| {alone_diff:.1e}")
 assert per_token[padded].abs().max().item() == 0.0 and alone_diff < 1e-10
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4. Models trained for longer, loaded
 #
 # Training to convergence takes minutes, more than a lesson has. `benchmarks/seq2seq.py`
@@ -259,7 +259,7 @@ for (task, kind), r in runs.items():
     print(f"{task:<8}{kind:<11}{r['parameters']:>8}{r['steps']:>7}{r['seconds']:>9.0f}  "
           f"{r['stopped_because']:<12}{r['test']['exact']:>11.3f}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 5. The bottleneck: accuracy by input length
 #
 # The reversal test set of the benchmark (1400 strings never trained on), decoded greedily here
@@ -373,7 +373,7 @@ display(Markdown(
     f"paid off. Where attention still helps on dates is reading: section 10 shows where the "
     f"model looks."))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 6. Teacher forcing and exposure bias
 #
 # In training the decoder reads the *true* previous token (teacher forcing): every step learns
@@ -422,7 +422,7 @@ print("test loss at teacher-forcing ratio " + ", ".join(f"{p}: {v:.2f}"
                                                         for p, v in ratio_loss.items()))
 assert ratio_loss[1.0] < ratio_loss[0.5] < ratio_loss[0.0]
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 7. Additive and scaled dot-product attention
 #
 # Two scores, one softmax:
@@ -475,7 +475,7 @@ for dim in (4, 64, 512):
     print(f"{dim:>5}{raw.std().item():>21.1f}{top[dim][0]:>26.2f}{top[dim][1]:>9.2f}")
 assert top[512][0] > 0.9 and top[512][1] < 0.7
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 8. A famous bug: "attention" that never looks at the encoder
 #
 # A widely used tutorial computed its attention weights for years as
@@ -544,7 +544,7 @@ display(Markdown(
     f"is right (the attention models score 1.000 greedily) leaves beam search nothing to find; a model that has not stored the input "
     f"cannot be rescued by searching its outputs."))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 10. Where the decoder looks
 #
 # The loaded date model with attention. Pick an example or type your own date; move the output
@@ -588,7 +588,7 @@ display(Markdown(
     + "; ".join(f"`{t[j]}` (position {j}) in `{t}`" for t, j in first_step.values())
     + ": inside the year both times, wherever the format puts it."))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 11. Pitfalls
 #
 # - *"The model works: look at these examples."* A tutorial that shows four hand-picked
@@ -659,7 +659,7 @@ quiz.show("beam-greedy")
 # %%
 quiz.score()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 13. Exercises
 #
 # ### Exercise 1: Bahdanau's additive scores
@@ -668,7 +668,7 @@ quiz.score()
 # `W_k` `(A, K)`, `v` `(A,)`; the result is `(B, S)`. One broadcast does it: the query's term
 # is the same for every j.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 def additive_scores(s_prev, H_enc, W_q, W_k, v):
     ### BEGIN SOLUTION
     query_term = (s_prev @ W_q.T)[:, None, :]     # (B, 1, A): the same for every position
@@ -680,14 +680,14 @@ def additive_scores(s_prev, H_enc, W_q, W_k, v):
 # %%
 check("l08.additive_scores", additive_scores)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Exercise 2: a softmax that ignores padding, from the lengths
 # Write `padded_softmax(scores, lengths)`: `scores` `(B, S)`, `lengths` `(B,)` with each
 # length in `1..S`; return weights `(B, S)` whose rows sum to 1 over the first `lengths[b]`
 # positions and are **exactly** 0 after them, whatever the scores there (try a padded score of
 # `1e9`).
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 def padded_softmax(scores, lengths):
     ### BEGIN SOLUTION
     real = torch.arange(scores.shape[1])[None, :] < lengths[:, None]   # (B, S)
@@ -698,7 +698,7 @@ def padded_softmax(scores, lengths):
 # %%
 check("l08.padded_softmax", padded_softmax)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 14. Summary
 #
 # - An encoder-decoder reads the source into states `h_j` and writes the target a token at a

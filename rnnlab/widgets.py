@@ -157,6 +157,7 @@ def canvas_widget(fig) -> widgets.Widget:
     if isinstance(fig.canvas, widgets.DOMWidget):
         return fig.canvas
     out = widgets.Output()
+    out._rnnlab_figure = fig  # for rnnlab.static: an exported page shows the figure as an image
     with out:
         from IPython.display import display
 
