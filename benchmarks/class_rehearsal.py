@@ -21,7 +21,8 @@ answered by the authenticator), starts their server, receives the lesson into th
 (contents API), opens it, starts a course kernel (``rnnlab``) and runs every code cell in order
 over the kernel's websocket (what Run All does; it stops at the first error), saves the executed
 notebook through the contents API and reads it back, comparing every cell's source and outputs,
-and the file on disk (no work lost). Then the servers stop.
+and the file on disk (no work lost); the lecturer then collects it through the same API with
+the service's token (docs/teaching.md, "Collecting work"). Then the servers stop.
 
 Per learner it reports the time of each step, the kernel's peak resident memory (``VmHWM``) and
 CPU seconds, the server's peak memory, and failures; per round the wall time, the peak resident
@@ -96,7 +97,7 @@ c.SharedPasswordAuthenticator.user_password = {password!r}
 c.Authenticator.allow_all = True
 c.JupyterHub.services = [{{"name": "lecturer", "api_token": {token!r}}}]
 c.JupyterHub.load_roles = [{{"name": "lecturer", "services": ["lecturer"],
-    "scopes": ["admin:users", "admin:servers", "read:users"]}}]
+    "scopes": ["admin:users", "admin:servers", "read:users", "access:servers"]}}]
 """
 
 
@@ -183,6 +184,7 @@ def summarise(n: int, learners: list[dict], wall_s: float, peak_total_rss: int,
         "finished": len(ok),
         "failed": n - len(ok),
         "work_lost": sum(not r.get("work_saved") for r in learners),
+        "collected": sum(bool(r.get("collected")) for r in learners),
         "round_wall_s": round(wall_s, 1),
         "run_s_median": round(statistics.median(run), 1) if run else None,
         "run_s_max": round(max(run), 1) if run else None,
@@ -204,14 +206,17 @@ def markdown(result: dict) -> str:
         f"{result['machine']['cpus']} cores, {result['machine']['memory_gib']} GiB, "
         f"{result['date_utc']}; load before {result['load_before']}.",
         "",
-        "| learners | finished | failed | work lost | round wall s | run s median | run s max "
+        "| learners | finished | failed | work lost | collected | round wall s | run s median "
+        "| run s max "
         "| kernel peak MiB (max) | server peak MiB (max) | kernel CPU s (median) "
         "| whole hub peak MiB | load after |",
-        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: "
+        "| --- |",
     ]
     for s in result["rounds"]:
         lines.append(
             f"| {s['learners']} | {s['finished']} | {s['failed']} | {s['work_lost']} | "
+            f"{s['collected']} | "
             f"{s['round_wall_s']} | {s['run_s_median']} | {s['run_s_max']} | "
             f"{s['kernel_peak_rss_mib_max']} | {s['server_peak_rss_mib_max']} | "
             f"{s['kernel_cpu_s_median']} | {s['hub_tree_peak_rss_mib']} | {s['load_after']} |")
@@ -428,7 +433,13 @@ async def learner(hub: Hub, sampler: HubSampler, name: str, password: str, lesso
         problems = same_work(opened, back) + [f"on disk: {p}" for p in same_work(opened, on_disk)]
         rec["work_saved"] = not problems
         rec["failures"] += problems
-        lap("save_s", t)
+        t = lap("save_s", t)
+        # the lecturer collects the saved notebook with the hub service's token
+        collected = (await hub.call("GET", f"{base}/contents/{path}"))["content"]
+        missed = same_work(opened, collected)
+        rec["collected"] = not missed
+        rec["failures"] += [f"collected: {p}" for p in missed]
+        lap("collect_s", t)
         await hub.call("DELETE", f"{base}/kernels/{kernel['id']}", token=token)
         await hub.call("DELETE", f"/hub/api/users/{name}/server", token=token)
     except Exception as err:

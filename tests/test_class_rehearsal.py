@@ -113,7 +113,7 @@ def test_same_work_accepts_split_lines_and_finds_real_changes(tmp_path):
 def record(name, run_s, failures=(), saved=True, kernel=400.0, cpu=10.0):
     return {"name": name, "run_s": run_s, "spawn_s": 5.0, "failures": list(failures),
             "work_saved": saved, "kernel_peak_rss_mib": kernel, "server_peak_rss_mib": 150.0,
-            "kernel_cpu_s": cpu}
+            "kernel_cpu_s": cpu, "collected": saved}
 
 
 def test_summarise_counts_failures_and_lost_work_and_takes_medians():
@@ -121,6 +121,7 @@ def test_summarise_counts_failures_and_lost_work_and_takes_medians():
                 record("d", 99.0, failures=["cell error: ValueError"], saved=False, cpu=2.0)]
     s = cr.summarise(4, learners, 101.2, 3 * 1024**3, (1.0, 2.0, 3.0))
     assert (s["learners"], s["finished"], s["failed"], s["work_lost"]) == (4, 3, 1, 1)
+    assert s["collected"] == 3
     assert s["run_s_median"] == 20.0 and s["run_s_max"] == 30.0   # failed runs not timed
     assert s["kernel_peak_rss_mib_max"] == 500.0
     assert s["kernel_cpu_s_median"] == 10.0
@@ -128,7 +129,7 @@ def test_summarise_counts_failures_and_lost_work_and_takes_medians():
     table = cr.markdown({"jupyterhub": "6", "lesson": "01", "date_utc": "now",
                          "machine": {"cpus": 2, "memory_gib": 8}, "load_before": [1, 1, 1],
                          "rounds": [s]})
-    assert "| 4 | 3 | 1 | 1 | 101.2 | 20.0 | 30.0 | 500.0 |" in table
+    assert "| 4 | 3 | 1 | 1 | 3 | 101.2 | 20.0 | 30.0 | 500.0 |" in table
 
 
 def test_summarise_when_every_learner_failed():
@@ -154,6 +155,6 @@ def test_one_learner_on_a_real_hub(tmp_path):
     assert cr.main(["--learners", "1", "--notebook", str(path), "--out", str(out)]) == 0
     result = json.loads(out.read_text())
     [learner] = result["learners"]
-    assert learner["failures"] == [] and learner["work_saved"]
+    assert learner["failures"] == [] and learner["work_saved"] and learner["collected"]
     assert learner["kernel_peak_rss_mib"] > 20
     assert result["rounds"][0]["finished"] == 1
