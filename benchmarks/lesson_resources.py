@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/lesson_resources.py              # every lesson, learner version
     .venv/bin/python benchmarks/lesson_resources.py --version solutions 03 04
     .venv/bin/python benchmarks/lesson_resources.py --threads 2  # OpenMP threads per kernel
+    .venv/bin/python benchmarks/lesson_resources.py --repeat 2   # each lesson twice: medians
 
 What a lecturer needs to size a hub. Each notebook (``notebooks/NN_*.ipynb``, what learners get;
 or the worked-solutions version built by ``python -m rnnlab.build solutions``) is executed top to
@@ -30,6 +31,7 @@ import datetime as dt
 import json
 import os
 import platform
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -66,8 +68,9 @@ class TreeSampler:
         self.peak_tree_rss = 0
         self.peak_children_rss = 0
         self.hwm = 0
-        self.children_cpu: dict[int, float] = {}
+        self.children_cpu: dict[int, float] = {}  # last CPU seconds seen of each child
         self.own_cpu = 0.0
+        self.reaped_cpu = 0.0  # children that exited and were waited for
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -79,7 +82,8 @@ class TreeSampler:
         try:
             own = self.proc.memory_info().rss
             times = self.proc.cpu_times()
-            self.own_cpu = times.user + times.system + times.children_user + times.children_system
+            self.own_cpu = times.user + times.system
+            self.reaped_cpu = times.children_user + times.children_system
             self.hwm = max(self.hwm, vm_hwm_bytes(self.proc.pid))
             children = self.proc.children(recursive=True)
         except psutil.Error:
@@ -107,11 +111,9 @@ class TreeSampler:
             uss = self.proc.memory_full_info().uss
         except psutil.Error:
             uss = 0
-        # a child that exited and was waited for is counted in children_user/system already;
-        # one still running is counted from its own samples
-        running = self.proc.is_running()
-        live = {c.pid for c in self.proc.children(recursive=True)} if running else set()
-        cpu = self.own_cpu + sum(v for pid, v in self.children_cpu.items() if pid in live)
+        # children: those reaped are in children_user/system, those seen running in their own
+        # samples; the larger of the two (kernels seldom have children)
+        cpu = self.own_cpu + max(self.reaped_cpu, sum(self.children_cpu.values()))
         return {
             "peak_rss_mib": round((self.hwm + self.peak_children_rss) / MIB, 1),
             "peak_tree_rss_sampled_mib": round(self.peak_tree_rss / MIB, 1),
@@ -148,16 +150,34 @@ def run_notebook(path: Path, kernel: str = "rnnlab") -> dict:
     return row
 
 
+def combine(runs: list[dict]) -> dict:
+    """One lesson's row from repeated runs: median wall and CPU time (with the CPU range: CPU
+    seconds too grow on a crowded machine), the largest memory, every error."""
+    cpu = sorted(r["cpu_s"] for r in runs)
+    return {
+        "wall_s": round(statistics.median(r["wall_s"] for r in runs), 1),
+        "cpu_s": round(statistics.median(cpu), 2),
+        "cpu_s_range": [cpu[0], cpu[-1]],
+        "peak_rss_mib": max(r["peak_rss_mib"] for r in runs),
+        "end_uss_mib": max(r["end_uss_mib"] for r in runs),
+        "errors": sorted({e for r in runs for e in r["errors"]}),
+        "runs": runs,
+    }
+
+
 def markdown_table(rows: list[dict]) -> str:
-    lines = ["| lesson | wall s | CPU s | peak RSS MiB | private (USS) at end MiB | errors |",
-             "| --- | ---: | ---: | ---: | ---: | --- |"]
+    lines = ["| lesson | wall s | CPU s | CPU s range | peak RSS MiB | private (USS) at end MiB "
+             "| errors |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | --- |"]
     for r in rows:
+        low, high = r.get("cpu_s_range", [r["cpu_s"], r["cpu_s"]])
         lines.append(f"| {r['notebook']} | {r['wall_s']:.1f} | {r['cpu_s']:.1f} | "
+                     f"{low:.1f}-{high:.1f} | "
                      f"{r['peak_rss_mib']:.0f} | {r['end_uss_mib']:.0f} | "
                      f"{', '.join(r['errors']) or 'none'} |")
     if rows:
         lines.append(f"| **max / total** | {sum(r['wall_s'] for r in rows):.1f} | "
-                     f"{sum(r['cpu_s'] for r in rows):.1f} | "
+                     f"{sum(r['cpu_s'] for r in rows):.1f} | | "
                      f"{max(r['peak_rss_mib'] for r in rows):.0f} | "
                      f"{max(r['end_uss_mib'] for r in rows):.0f} | |")
     return "\n".join(lines)
@@ -182,32 +202,38 @@ def main(argv: list[str]) -> int:
     parser.add_argument("names", nargs="*", help="notebook name prefixes (default: all)")
     parser.add_argument("--version", choices=("learner", "solutions"), default="learner")
     parser.add_argument("--threads", type=int, default=1, help="OMP_NUM_THREADS of the kernel")
+    parser.add_argument("--repeat", type=int, default=1, help="runs of each lesson")
     parser.add_argument("--out", type=Path, default=RESULTS / "lesson_resources.json")
     args = parser.parse_args(argv)
     os.environ.setdefault("RNNLAB_STRICT", "1")
     os.environ["OMP_NUM_THREADS"] = os.environ["MKL_NUM_THREADS"] = str(args.threads)
     os.environ.setdefault("PYTHONPATH", str(ROOT))
     load_before = os.getloadavg()
-    rows = []
     with tempfile.TemporaryDirectory() as tmp:
         # progress (quiz answers, exercises) goes to a scratch folder, never the learner's
         os.environ["RNNLAB_DATA_DIR"] = str(Path(tmp) / "progress")
-        for path in notebooks(args.version, args.names, Path(tmp)):
-            try:
-                row = run_notebook(path)
-            except Exception as err:  # report and go on
-                row = {"wall_s": float("nan"), "cpu_s": float("nan"), "peak_rss_mib": float("nan"),
-                       "end_uss_mib": float("nan"), "errors": [f"{type(err).__name__}: {err}"]}
-            row = {"notebook": path.stem, **row}
-            rows.append(row)
-            print(f"{path.stem:<30} wall {row['wall_s']:6.1f} s  cpu {row['cpu_s']:6.1f} s  "
-                  f"peak RSS {row['peak_rss_mib']:6.0f} MiB  USS {row['end_uss_mib']:6.0f} MiB  "
-                  f"errors: {row['errors'] or 'none'}", flush=True)
+        paths = notebooks(args.version, args.names, Path(tmp))
+        runs: dict[str, list[dict]] = {p.stem: [] for p in paths}
+        for _ in range(args.repeat):  # every lesson once, then again: spreads out the noise
+            for path in paths:
+                try:
+                    row = run_notebook(path)
+                except Exception as err:  # report and go on
+                    row = {"wall_s": float("nan"), "cpu_s": float("nan"),
+                           "peak_rss_mib": float("nan"), "end_uss_mib": float("nan"),
+                           "errors": [f"{type(err).__name__}: {err}"]}
+                row["load"] = round(os.getloadavg()[0], 2)
+                runs[path.stem].append(row)
+                print(f"{path.stem:<30} wall {row['wall_s']:6.1f} s  cpu {row['cpu_s']:6.1f} s  "
+                      f"peak RSS {row['peak_rss_mib']:6.0f} MiB  USS {row['end_uss_mib']:6.0f} "
+                      f"MiB  load {row['load']}  errors: {row['errors'] or 'none'}", flush=True)
+        rows = [{"notebook": name, **combine(r)} for name, r in runs.items()]
     result = {
         "what": "each lesson run top to bottom in a fresh 'rnnlab' kernel (nbclient); "
                 "kernel process tree measured",
         "version": args.version,
         "kernel_threads": args.threads,
+        "repeat": args.repeat,
         "date_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                     "platform": platform.platform(),
@@ -221,6 +247,7 @@ def main(argv: list[str]) -> int:
     table = markdown_table(rows)
     args.out.with_suffix(".md").write_text(
         f"Lesson resources ({args.version} version, {args.threads} thread per kernel, "
+        f"{args.repeat} run(s) of each lesson: median times, largest memory; "
         f"{result['date_utc']}; load average before {result['load_before']}, after "
         f"{result['load_after']} on {os.cpu_count()} cores).\n\n{table}\n")
     print(table)
