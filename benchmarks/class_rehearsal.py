@@ -434,7 +434,11 @@ async def learner(hub: Hub, sampler: HubSampler, name: str, password: str, lesso
         rec["work_saved"] = not problems
         rec["failures"] += problems
         t = lap("save_s", t)
-        # the lecturer collects the saved notebook with the hub service's token
+        # the lecturer collects the saved notebook with the hub service's token, as the
+        # snippet in docs/teaching.md does: list the users, read each running server's file
+        listed = {u["name"]: u for u in await hub.call("GET", "/hub/api/users")}
+        if not listed.get(name, {}).get("servers", {}).get("", {}).get("ready"):
+            raise RuntimeError("the lecturer's user list does not show the server as ready")
         collected = (await hub.call("GET", f"{base}/contents/{path}"))["content"]
         missed = same_work(opened, collected)
         rec["collected"] = not missed
@@ -504,11 +508,20 @@ async def rehearse(args) -> dict:
     finally:
         if sampler:
             sampler.stop()
-        proc.terminate()
+        try:  # everything the hub started: the proxy, servers, kernels
+            started = psutil.Process(proc.pid).children(recursive=True)
+        except psutil.Error:
+            started = []
+        proc.terminate()  # the hub stops the servers it spawned (cleanup_servers)
         try:
             proc.wait(timeout=60)
         except subprocess.TimeoutExpired:
             proc.kill()
+        for child in started:  # any the hub left behind (it was killed, say)
+            try:
+                child.kill()
+            except psutil.Error:
+                pass
         log.close()
         if args.keep:
             print(f"state kept in {state}")
