@@ -55,6 +55,7 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
 BIN = Path(sys.executable).parent
 MIB = 1024 * 1024
+WS_ATTEMPTS = 4
 
 
 # ---------------------------------------------------------------- pure parts (unit tested)
@@ -185,6 +186,7 @@ def summarise(n: int, learners: list[dict], wall_s: float, peak_total_rss: int,
         "failed": n - len(ok),
         "work_lost": sum(not r.get("work_saved") for r in learners),
         "collected": sum(bool(r.get("collected")) for r in learners),
+        "websocket_retries": sum(len(r.get("retries", [])) for r in learners),
         "round_wall_s": round(wall_s, 1),
         "run_s_median": round(statistics.median(run), 1) if run else None,
         "run_s_max": round(max(run), 1) if run else None,
@@ -206,17 +208,17 @@ def markdown(result: dict) -> str:
         f"{result['machine']['cpus']} cores, {result['machine']['memory_gib']} GiB, "
         f"{result['date_utc']}; load before {result['load_before']}.",
         "",
-        "| learners | finished | failed | work lost | collected | round wall s | run s median "
+        "| learners | finished | failed | work lost | collected | websocket retries "
+        "| round wall s | run s median "
         "| run s max "
         "| kernel peak MiB (max) | server peak MiB (max) | kernel CPU s (median) "
         "| whole hub peak MiB | load after |",
-        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: "
-        "| --- |",
+        "| ---: " * 13 + "| --- |",
     ]
     for s in result["rounds"]:
         lines.append(
             f"| {s['learners']} | {s['finished']} | {s['failed']} | {s['work_lost']} | "
-            f"{s['collected']} | "
+            f"{s['collected']} | {s.get('websocket_retries', 0)} | "
             f"{s['round_wall_s']} | {s['run_s_median']} | {s['run_s_max']} | "
             f"{s['kernel_peak_rss_mib_max']} | {s['server_peak_rss_mib_max']} | "
             f"{s['kernel_cpu_s_median']} | {s['hub_tree_peak_rss_mib']} | {s['load_after']} |")
@@ -330,9 +332,10 @@ async def wait_for_hub(hub: Hub, proc: subprocess.Popen, timeout: float = 180) -
 
 
 async def run_cells(hub: Hub, name: str, token: str, kernel_id: str, nb: dict,
-                    cell_timeout: float) -> list[str]:
+                    cell_timeout: float, retries: list[str]) -> list[str]:
     """Run every code cell of ``nb`` in order on the kernel; outputs go into ``nb``. Returns the
-    error names (Run All stops at the first)."""
+    error names (Run All stops at the first). Failed websocket connections, retried, are noted
+    in ``retries``."""
     from jupyter_server.services.kernels.connection.base import deserialize_binary_message
     from tornado.httpclient import HTTPRequest
     from tornado.websocket import websocket_connect
@@ -340,8 +343,18 @@ async def run_cells(hub: Hub, name: str, token: str, kernel_id: str, nb: dict,
     session = uuid.uuid4().hex
     ws_url = hub.url.replace("http://", "ws://") + \
         f"/user/{name}/api/kernels/{kernel_id}/channels?session_id={session}"
-    conn = await websocket_connect(HTTPRequest(ws_url, headers={"Authorization": f"token {token}"},
-                                               request_timeout=120), max_message_size=1 << 30)
+    conn = None
+    for attempt in range(WS_ATTEMPTS):  # JupyterLab, too, reconnects a kernel's websocket
+        try:
+            conn = await websocket_connect(
+                HTTPRequest(ws_url, headers={"Authorization": f"token {token}"},
+                            request_timeout=120), max_message_size=1 << 30)
+            break
+        except Exception as err:
+            retries.append(f"websocket attempt {attempt + 1}: {type(err).__name__}: {err}")
+            if attempt + 1 == WS_ATTEMPTS:
+                raise
+            await asyncio.sleep(2 * (attempt + 1))
     errors: list[str] = []
     try:
         count = 0
@@ -374,7 +387,8 @@ async def run_cells(hub: Hub, name: str, token: str, kernel_id: str, nb: dict,
 
 async def learner(hub: Hub, sampler: HubSampler, name: str, password: str, lesson: dict,
                   lesson_name: str, home: Path, cell_timeout: float) -> dict:
-    rec: dict = {"name": name, "failures": [], "work_saved": False}
+    rec: dict = {"name": name, "failures": [], "work_saved": False, "retries": []}
+    step = "log in"
     t0 = time.perf_counter()
 
     def lap(key: str, since: float) -> float:
@@ -389,6 +403,7 @@ async def learner(hub: Hub, sampler: HubSampler, name: str, password: str, lesso
                                      "note": "class rehearsal", "expires_in": 3600})
         token = reply["token"]
         t = lap("login_s", t0)
+        step = "start the server"
         await hub.call("POST", f"/hub/api/users/{name}/server", token=token)
         while True:  # the hub answers 202 while the server starts
             model = await hub.call("GET", f"/hub/api/users/{name}", token=token)
@@ -399,12 +414,14 @@ async def learner(hub: Hub, sampler: HubSampler, name: str, password: str, lesso
                 raise RuntimeError("server failed to start (see the hub's log)")
             await asyncio.sleep(0.5)
         t = lap("spawn_s", t)
+        step = "hand out the lesson"
         base = f"/user/{name}/api"
         path = f"{lesson_name}.ipynb"
         await hub.call("PUT", f"{base}/contents/{path}", token=token,
                        body={"type": "notebook", "format": "json", "content": lesson})
         opened = (await hub.call("GET", f"{base}/contents/{path}", token=token))["content"]
         t = lap("distribute_s", t)
+        step = "start a kernel"
         kernel = await hub.call("POST", f"{base}/kernels", token=token,
                                 body={"name": "rnnlab", "path": ""})
         proc = None
@@ -414,7 +431,9 @@ async def learner(hub: Hub, sampler: HubSampler, name: str, password: str, lesso
                 break
             await asyncio.sleep(0.25)
         server_proc = proc.parent() if proc else None
-        errors = await run_cells(hub, name, token, kernel["id"], opened, cell_timeout)
+        step = "run the lesson"
+        errors = await run_cells(hub, name, token, kernel["id"], opened, cell_timeout,
+                                 rec["retries"])
         rec["errors"] = errors
         if errors:
             rec["failures"].append(f"cell error: {', '.join(errors)}")
@@ -426,6 +445,7 @@ async def learner(hub: Hub, sampler: HubSampler, name: str, password: str, lesso
         if server_proc:
             rec["server_peak_rss_mib"] = vm_hwm_mib(server_proc.pid)
         t = lap("run_s", t)
+        step = "save and read back"
         await hub.call("PUT", f"{base}/contents/{path}", token=token,
                        body={"type": "notebook", "format": "json", "content": opened})
         back = (await hub.call("GET", f"{base}/contents/{path}", token=token))["content"]
@@ -447,7 +467,7 @@ async def learner(hub: Hub, sampler: HubSampler, name: str, password: str, lesso
         await hub.call("DELETE", f"{base}/kernels/{kernel['id']}", token=token)
         await hub.call("DELETE", f"/hub/api/users/{name}/server", token=token)
     except Exception as err:
-        rec["failures"].append(f"{type(err).__name__}: {err}")
+        rec["failures"].append(f"{step}: {type(err).__name__}: {err}")
     rec["total_s"] = round(time.perf_counter() - t0, 2)
     return rec
 
@@ -523,6 +543,11 @@ async def rehearse(args) -> dict:
             except psutil.Error:
                 pass
         log.close()
+        if any(r["failures"] or r.get("retries") for r in result["learners"]):
+            kept = args.out.with_suffix(".hub.log")
+            kept.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(state / "hub.log", kept)
+            print(f"a learner failed or retried: the hub's log is in {kept}")
         if args.keep:
             print(f"state kept in {state}")
         else:

@@ -121,7 +121,7 @@ def test_summarise_counts_failures_and_lost_work_and_takes_medians():
                 record("d", 99.0, failures=["cell error: ValueError"], saved=False, cpu=2.0)]
     s = cr.summarise(4, learners, 101.2, 3 * 1024**3, (1.0, 2.0, 3.0))
     assert (s["learners"], s["finished"], s["failed"], s["work_lost"]) == (4, 3, 1, 1)
-    assert s["collected"] == 3
+    assert s["collected"] == 3 and s["websocket_retries"] == 0
     assert s["run_s_median"] == 20.0 and s["run_s_max"] == 30.0   # failed runs not timed
     assert s["kernel_peak_rss_mib_max"] == 500.0
     assert s["kernel_cpu_s_median"] == 10.0
@@ -129,7 +129,7 @@ def test_summarise_counts_failures_and_lost_work_and_takes_medians():
     table = cr.markdown({"jupyterhub": "6", "lesson": "01", "date_utc": "now",
                          "machine": {"cpus": 2, "memory_gib": 8}, "load_before": [1, 1, 1],
                          "rounds": [s]})
-    assert "| 4 | 3 | 1 | 1 | 3 | 101.2 | 20.0 | 30.0 | 500.0 |" in table
+    assert "| 4 | 3 | 1 | 1 | 3 | 0 | 101.2 | 20.0 | 30.0 | 500.0 |" in table
 
 
 def test_summarise_when_every_learner_failed():
