@@ -14,6 +14,7 @@ WORK   := $(or $(RNNLAB_WORKDIR),my-notebooks)
 TESTENV := RNNLAB_STRICT=1 RNNLAB_DATA_DIR=$(CURDIR)/test-output/progress
 
 .PHONY: setup chromium lab workspace update test unit nbval browser notebooks solutions student benchmark latency lint clean slides site
+.PHONY: resources hub-setup rehearsal rehearsal-test
 
 LAB_DEFAULTS := jupyter/lab/settings/overrides.d/rnnlab.json
 
@@ -98,6 +99,21 @@ benchmark: $(STAMP)
 
 latency: $(STAMP) chromium
 	$(PY) benchmarks/widget_latency.py
+
+# Sizing a class (docs/teaching.md): each lesson's peak kernel memory and CPU seconds, and a
+# rehearsal on a real JupyterHub on loopback (N learners at once; packages for it only, from
+# benchmarks/requirements-hub.txt, not the learner's requirements.txt).
+resources: $(STAMP)
+	$(PY) benchmarks/lesson_resources.py
+
+hub-setup: $(STAMP)
+	$(PY) -m pip install --quiet -r benchmarks/requirements-hub.txt
+
+rehearsal: hub-setup
+	$(PY) benchmarks/class_rehearsal.py --learners 1 4 8 $(REHEARSAL_ARGS)
+
+rehearsal-test: hub-setup
+	RNNLAB_HUB_TEST=1 $(TESTENV) $(PY) -m pytest tests/test_class_rehearsal.py $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check rnnlab tests benchmarks lessons_src

@@ -25,7 +25,20 @@ def requirements():
 def environment_pip():
     text = (ROOT / "environment.yml").read_text()
     block = text.split("- pip:", 1)[1]
-    return pins(ln for ln in block.splitlines() if ln.strip().startswith("- "))
+    return pins(ln for ln in block.splitlines()
+                if ln.strip().startswith("- ") and not ln.strip().startswith("- --"))
+
+
+def test_environment_yml_takes_the_cpu_build_of_torch():
+    """repo2docker and conda install the pip section with pip: without PyTorch's CPU index pip
+    takes PyPI's torch, whose Linux wheel requires the CUDA libraries (docs/teaching.md)."""
+    text = (ROOT / "environment.yml").read_text()
+    block = text.split("- pip:", 1)[1]
+    options = [ln.strip()[2:].split() for ln in block.splitlines() if ln.strip().startswith("- --")]
+    assert ["--extra-index-url", "https://download.pytorch.org/whl/cpu"] in options
+    conda_deps = [ln.strip() for ln in text.split("- pip:", 1)[0].splitlines()
+                  if ln.strip().startswith("- ")]
+    assert not [d for d in conda_deps if "torch" in d or "cuda" in d], conda_deps
 
 
 def test_requirements_pin_torch_exactly():
