@@ -633,6 +633,128 @@ display(Markdown(
     f"guessed blind. Evaluate the way the model will be used."))
 
 # %% [markdown]
+# **Scaling with statistics of the test period.** Networks train best on inputs near zero with
+# unit spread, so a series is usually standardised: subtract a mean, divide by a standard
+# deviation. *Which* mean is the pitfall. Take a GRU that reads CO2 *levels* (13 weeks,
+# standardised) and predicts next week's level, on the chronological split of section 7 (the
+# last 104 weeks are the test). Three ways to fit the standardiser:
+#
+# - on the **training weeks only** (the honest way: at forecast time nothing later exists);
+# - on the **whole series**, before splitting (the common slip: one `fit` on all the data);
+# - on the **test weeks themselves** for the test inputs (another slip: "standardise each part").
+#
+# The last two use statistics of weeks that lie *after* the forecast origin.
+
+# %%
+W_lvl = 13
+lvl_ends = np.arange(W_lvl - 1, len(past) - 1)           # window ending at e predicts week e + 1
+tr_ends, te_ends = fc.split_ends(lvl_ends, 104, "chronological")
+first_test = te_ends[0] + 1
+
+
+def one_week_mae(pred, ends):
+    """MAE in ppm of one-week forecasts (n, 1) for the weeks after ``ends``, observed ones only."""
+    truth = co2[ends + 1]
+    seen = ~np.isnan(truth)
+    return float(np.abs(pred[seen, 0] - truth[seen]).mean())
+
+
+scalers = {"training weeks only": fc.Standardiser(past[:first_test]),
+           "whole series": fc.Standardiser(past),
+           "test weeks": fc.Standardiser(past[first_test:])}
+honest_gru = fc.fit_window_gru(*fc.level_windows(past, tr_ends, W_lvl,
+                                                 scalers["training weeks only"]),
+                               steps=200, batch=32)
+whole_gru = fc.fit_window_gru(*fc.level_windows(past, tr_ends, W_lvl, scalers["whole series"]),
+                              steps=200, batch=32)
+scaled_mae = {  # the test-weeks slip: the honest model, fed test inputs scaled by test statistics
+    "training weeks only": one_week_mae(fc.level_forecast(
+        honest_gru, past, te_ends, W_lvl, scalers["training weeks only"]), te_ends),
+    "whole series": one_week_mae(fc.level_forecast(
+        whole_gru, past, te_ends, W_lvl, scalers["whole series"]), te_ends),
+    "test weeks": one_week_mae(fc.level_forecast(
+        honest_gru, past, te_ends, W_lvl, scalers["test weeks"]), te_ends)}
+lvl_last = one_week_mae(past[te_ends][:, None], te_ends)
+lvl_bias = float(np.nanmean(fc.level_forecast(honest_gru, past, te_ends, W_lvl,
+                                              scalers["training weeks only"])[:, 0]
+                            - co2[te_ends + 1]))
+above = float((past[te_ends + 1] > past[tr_ends + 1].max()).mean())
+print(f"GRU on standardised levels, one week ahead, the last 104 weeks (last value: "
+      f"{lvl_last:.3f} ppm)")
+for how, m in scaled_mae.items():
+    print(f"  standardiser fitted on the {how:20s} MAE {m:.3f} ppm")
+print(f"honest model: mean error {lvl_bias:+.2f} ppm; {above:.0%} of the test weeks lie above "
+      f"every training week")
+honest_mae = scaled_mae["training weeks only"]
+assert scaled_mae["test weeks"] < scaled_mae["whole series"] < honest_mae
+assert honest_mae > 1.5 * lvl_last and abs(scaled_mae["test weeks"] - lvl_last) < 0.1 * lvl_last
+assert lvl_bias < -0.3 and above > 0.2
+display(Markdown(
+    f"Scaled honestly, the level GRU is poor: MAE **{honest_mae:.2f}** ppm, "
+    f"{honest_mae / lvl_last:.1f} times the last value's {lvl_last:.2f}. The *same weights*, "
+    f"fed test inputs standardised with the test weeks' own mean, score "
+    f"**{scaled_mae['test weeks']:.2f}**, level with the last value: the test mean tells the "
+    f"model where the next two years will be. Fitting once on the whole series lands in "
+    f"between ({scaled_mae['whole series']:.2f}). Why levels hurt at all: CO2 rises, "
+    f"{above:.0%} of the test weeks are higher than any training week, and a GRU's output, a "
+    f"linear read-out of a state squashed by tanh, does not go far past what it was trained "
+    f"on; its honest forecasts are too low on average ({lvl_bias:+.2f} ppm). The test-period "
+    f"mean hides exactly that failure. Fit every statistic (mean, scale, a fitted model's "
+    f"parameters) on the training period, and apply it unchanged to the test period."))
+
+# %% [markdown]
+# **A random split of a time series.** For images, a random tenth of the examples is a fair
+# test set. For a series, windows drawn at random have training windows on both sides of them
+# in time, overlapping them by up to 12 weeks: the model is asked to fill a gap, not to forecast.
+# The same level GRU, trained on all windows but 104 drawn at random and scored on those,
+# against the chronological split above; and the same comparison for a GRU that reads *changes
+# from the origin's value* (the inputs of section 7). The test weeks differ between the two
+# splits (random ones are spread over 43 years), so each error is also given as a ratio to the
+# last value's error on the same weeks.
+
+# %%
+rtr_ends, rte_ends = fc.split_ends(lvl_ends, 104, "random", seed=0)
+rand_scaler = fc.Standardiser(past[rtr_ends + 1])
+rand_gru = fc.fit_window_gru(*fc.level_windows(past, rtr_ends, W_lvl, rand_scaler), steps=200,
+                             batch=32)
+rand_last = one_week_mae(past[rte_ends][:, None], rte_ends)
+split_mae = {("levels", "chronological"): honest_mae,
+             ("levels", "random"): one_week_mae(
+                 fc.level_forecast(rand_gru, past, rte_ends, W_lvl, rand_scaler), rte_ends)}
+for how, tr_e, te_e in (("chronological", tr_ends, te_ends), ("random", rtr_ends, rte_ends)):
+    step_scale = float(np.std(np.diff(past)[tr_e]))          # the training targets' weekly changes
+    rel_gru = fc.fit_window_gru(*fc.make_windows(past, tr_e, W_lvl, 1, step_scale), steps=200,
+                                batch=32)
+    split_mae["changes", how] = one_week_mae(fc.gru_direct(rel_gru, step_scale, past, te_e,
+                                                           W_lvl), te_e)
+split_last = {"chronological": lvl_last, "random": rand_last}
+ratio = {k: m / split_last[k[1]] for k, m in split_mae.items()}
+rand_above = float((past[rte_ends + 1] > past[rtr_ends + 1].max()).mean())
+print(f"{'GRU inputs':10s} {'split':14s} {'MAE (ppm)':>9s} {'last value':>11s} {'ratio':>6s}")
+for (inputs, how), m in split_mae.items():
+    print(f"{inputs:10s} {how:14s} {m:9.3f} {split_last[how]:11.3f} {ratio[inputs, how]:6.2f}")
+print(f"test weeks above every training week: chronological {above:.0%}, random {rand_above:.0%}")
+assert ratio["levels", "random"] < 0.7 * ratio["levels", "chronological"]
+assert ratio["levels", "chronological"] > 1.5 and ratio["levels", "random"] < 1.15
+assert abs(ratio["changes", "random"] - ratio["changes", "chronological"]) < 0.1
+assert max(ratio["changes", "random"], ratio["changes", "chronological"]) < 0.9
+assert rand_above == 0
+display(Markdown(
+    f"On levels, the random split flatters the model: **{ratio['levels', 'random']:.2f}** times "
+    f"the last value's error, against **{ratio['levels', 'chronological']:.2f}** on the "
+    f"chronological split. With random windows no test week lies above the training range "
+    f"({rand_above:.0%}, against {above:.0%}): every test level has training windows at the "
+    f"same level a few weeks away, so the model interpolates between neighbours it has seen. "
+    f"A forecast has no such neighbours; it must go beyond the training range. For the GRU "
+    f"that reads changes from the origin, the two splits agree "
+    f"({ratio['changes', 'random']:.2f} and {ratio['changes', 'chronological']:.2f}, both "
+    f"better than the last value): its inputs never say where the level is, only how the "
+    f"series moves, and a week's change looks the same in 1960 and in 2000. So a random split "
+    f"is not always an illusion, but you only learn whether it is by running the chronological "
+    f"one, which is the honest test anyway. Split by time; for a final check, use a rolling "
+    f"origin as in section 7."))
+
+# %% [markdown]
 # - *"The loss is 1.04, so the model needs 1.04 bits per character."* `F.cross_entropy` is in
 #   nats; divide by ln 2 (section 3).
 # - *"`nn.LSTM(dropout=0.3)` regularises my one-layer model."* It does nothing there (section 4).
@@ -727,8 +849,10 @@ check("l07.seasonal_naive", seasonal_naive)
 # - Dropout and layer normalisation on the classifier: no effect beyond the seed-to-seed
 #   spread at this size and budget.
 #
-# Not in this lesson yet: the pitfalls of scaling with test-period statistics and of a random
-# split of a time series.
+# - Two pitfalls of forecasting, measured: a standardiser fitted on test-period statistics
+#   made a level GRU look as good as the last value while it was far worse; a random split
+#   of the windows flattered the same model, because it let it interpolate between training
+#   weeks at the same level.
 
 # %%
 display(Markdown(next_lesson(7, "adds attention to an encoder-decoder, and shows where it looks")))
