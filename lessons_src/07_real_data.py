@@ -219,26 +219,39 @@ display(Markdown(
     f"After {hist['seconds'][-1]:.0f} seconds the LSTM is at **{after:.2f}** bits per "
     f"character: better than counting single characters ({uni:.2f}), far from the "
     f"6-gram model ({kn6:.2f}). A network needs many passes over the text; a counting model "
-    f"needs one. Section 5 gives the networks four minutes each."))
+    f"needs one. Section 5 gives the networks minutes instead of seconds."))
 
 # %% [markdown]
-# ## 5. Four minutes each: RNN, LSTM and GRU against the baselines
+# ## 5. Minutes instead of seconds: RNN, LSTM and GRU against the baselines
 #
 # `benchmarks/char_lm.py` trains the course's three cells (one layer of 256 units, embedding 64,
-# dropout 0.1, 32 streams, windows of 100, the same wall-clock budget each, one CPU thread),
-# scores the whole validation split every 20 seconds, then the test split with the state carried.
-# Its results and the LSTM's weights (float16, under 1 MB) are loaded here.
+# dropout 0.1, 32 streams, windows of 100, Adam with the learning rate decaying along a cosine,
+# one CPU thread each), scores the whole validation split at regular intervals, then the test
+# split with the state carried. Its results and the LSTM's weights (float16, under 1 MB) are
+# loaded here.
+#
+# **What a budget buys on a shared machine.** The runs were made on a 2-core machine shared with
+# other jobs. A budget of *wall-clock* seconds there buys fewer steps than on a quiet machine:
+# the clock runs while other programs hold the core. So the budget counts the *CPU seconds* of
+# the training process (what "15 minutes on one thread" means on a quiet machine), with a cap on
+# the wall-clock time; the table says which stopped each run, how many steps it took, and the
+# load average (runnable processes per 2 cores) while it ran.
 
 # %%
 lm_run = json.loads((RESULTS / "char_lm.json").read_text(encoding="utf-8"))
 assert lm_run["split"]["fingerprint"] == split.fingerprint and not lm_run["quick"]
-s = lm_run["settings"]
-print(f"loaded from benchmarks/results/char_lm.json: {lm_run['date']}, {s['seconds']:.0f} s per "
-      f"model, seed {s['seed']}, {lm_run['threads']} thread, load average "
-      f"{lm_run['load_average_before']:.1f} before and {lm_run['load_average_after']:.1f} after "
-      "(a shared machine)")
-rows = [(f"{k.upper()} ({r['params']:,} parameters, {r['characters_seen'] / 1e6:.1f}M chars)",
-         r["test_bpc"]) for k, r in lm_run["runs"].items()]
+runs = lm_run["runs"]
+print(f"loaded from benchmarks/results/char_lm.json ({lm_run['date']}), seed "
+      f"{runs['lstm']['settings']['seed']}, {lm_run['threads']} thread per model, two models "
+      "training at once")
+print(f"\n{'model':5s} {'budget':>7s} {'CPU s':>6s} {'wall s':>7s} {'steps':>6s} "
+      f"{'characters':>11s} {'load average':>13s}  stopped by")
+for kind, r in runs.items():
+    print(f"{kind.upper():5s} {r['settings']['seconds']:7.0f} {r['train_seconds']:6.0f} "
+          f"{r['wall_seconds']:7.0f} {r['steps']:6,d} {r['characters_seen'] / 1e6:10.1f}M "
+          f"{r['load_average_start']:6.1f} -{r['load_average_end']:5.1f}  {r['stopped_by']}")
+rows = [(f"{k.upper()} ({r['params']:,} parameters, {r['steps']:,} steps)", r["test_bpc"])
+        for k, r in runs.items()]
 rows += [(name, baselines[name]) for name in ("bigram (add-one)", "Kneser-Ney, order 5",
                                               "Kneser-Ney, order 6", "gzip, given the training text",
                                               "lzma, given the training text")]
@@ -248,41 +261,57 @@ for name, bpc in sorted(rows, key=lambda r: r[1]):
 
 # %%
 fig, ax = plt.subplots(figsize=(7.5, 3.6), layout="constrained")
-for kind, r in lm_run["runs"].items():
+for kind, r in runs.items():
     c = r["curve"]
     ax.plot(c["seconds"][1:], c["eval"][1:], "o-", ms=3, label=kind.upper())
 for name, style in (("Kneser-Ney, order 6", "--"), ("lzma, given the training text", ":")):
     ax.axhline(base_run["rows"][[r["name"] for r in base_run["rows"]].index(name)]["valid_bpc"]
                if name.startswith("Kneser") else baselines[name], ls=style, color="0.3",
                label=name + (" (validation)" if name.startswith("Kneser") else " (test)"))
-ax.set(xlabel="training time (s, one thread)", ylabel="validation bits per character",
-       title="Learning curves against wall-clock time (benchmarks/results/char_lm.json)")
+ax.set(xlabel="training time (CPU seconds, one thread)", ylabel="validation bits per character",
+       title="Learning curves against training time (benchmarks/results/char_lm.json)")
 ax.legend(fontsize=8)
 plt.show()
 
 # %%
-test_bpc = {k: r["test_bpc"] for k, r in lm_run["runs"].items()}
-steps = {k: r["steps"] for k, r in lm_run["runs"].items()}
-best = min(test_bpc, key=test_bpc.get)
+test_bpc = {k: r["test_bpc"] for k, r in runs.items()}
+steps = {k: r["steps"] for k, r in runs.items()}
+cpu = {k: r["train_seconds"] for k, r in runs.items()}
+wall = {k: r["wall_seconds"] for k, r in runs.items()}
+budget = {k: r["settings"]["seconds"] for k, r in runs.items()}
 kn4, kn5 = baselines["Kneser-Ney, order 4"], baselines["Kneser-Ney, order 5"]
-lstm_curve = lm_run["runs"]["lstm"]["curve"]["eval"]
-half = lstm_curve[len(lstm_curve) // 2]
+lstm = runs["lstm"]
 # What the text below says, checked:
-assert max(test_bpc.values()) < kn4 and test_bpc[best] > kn6 > lzma_bpc
-assert steps["lstm"] < steps["rnn"] and lstm_curve[-1] < half - 0.02
+assert lzma_bpc < test_bpc["lstm"] < kn6 < test_bpc["gru"] < kn5 < test_bpc["rnn"] < kn4
+assert budget["gru"] == budget["rnn"] < budget["lstm"] <= 900
+assert all(r["stopped_by"] == "wall cap" and r["train_seconds"] < r["settings"]["seconds"]
+           for r in runs.values())
+rate = {k: steps[k] / cpu[k] for k in runs}                     # steps per CPU second
+assert rate["rnn"] > rate["lstm"] > rate["gru"]
+kn6_valid = base_run["rows"][[r["name"] for r in base_run["rows"]].index(
+    "Kneser-Ney, order 6")]["valid_bpc"]
+assert lstm["valid_bpc"] < test_bpc["lstm"] and kn6_valid < kn6
 display(Markdown(
-    f"**Where the networks stand.** After {s['seconds']:.0f} seconds each, every network beats "
-    f"the order-4 counting model ({kn4:.2f}), and none beats the order-6 one: the best, the "
-    f"{best.upper()}, scores **{test_bpc[best]:.3f}** on the test split against **{kn6:.3f}** "
-    f"for Kneser-Ney of order 6 and **{lzma_bpc:.3f}** for lzma. The LSTM scores "
-    f"**{test_bpc['lstm']:.3f}**. On this budget the counting model and the compressor win, "
-    f"and that is the honest result. Two reasons are visible above. The budget is wall-clock "
-    f"time, and an LSTM step costs more than an RNN step: in the same time the LSTM took "
-    f"{steps['lstm']:,} steps and the RNN {steps['rnn']:,}. And the curves are still falling "
-    f"when the time runs out (the LSTM's went from {half:.3f} at half time to "
-    f"{lstm_curve[-1]:.3f} at the end): the counting model is fitted in one pass, "
-    f"the network needs many. Whether a longer run, a wider model or more data would overtake "
-    f"the 6-gram model is a question for a measurement, not for faith in networks."))
+    f"**Where the networks stand.** The LSTM scores **{test_bpc['lstm']:.3f}** bits per "
+    f"character on the test split: it beats Kneser-Ney of order 6 (**{kn6:.3f}**), the best "
+    f"counting model, by {kn6 - test_bpc['lstm']:.3f}, a narrow margin, and it does not reach "
+    f"lzma (**{lzma_bpc:.3f}**), which copies whole phrases of the training text. Its budget was "
+    f"{budget['lstm']:.0f} CPU seconds; the machine was so busy (load average "
+    f"{lstm['load_average_start']:.0f} at the start, on 2 cores) that the wall-clock cap of "
+    f"{wall['lstm'] / 60:.0f} minutes stopped it after {cpu['lstm']:.0f} CPU seconds and "
+    f"{steps['lstm']:,} steps. The GRU and the RNN had half the budget "
+    f"({budget['gru']:.0f} CPU seconds, all the time there was for them) and were stopped by "
+    f"their caps too: the GRU after {cpu['gru']:.0f} CPU seconds and {steps['gru']:,} steps "
+    f"({test_bpc['gru']:.3f}, between the order-6 and order-5 models), the RNN after "
+    f"{cpu['rnn']:.0f} seconds and {steps['rnn']:,} steps ({test_bpc['rnn']:.3f}, between "
+    f"orders 5 and 4). So this table does **not** rank the three cells: their budgets and "
+    f"their steps differ. What it does show: on this text a one-layer LSTM of 256 units needs "
+    f"thousands of steps, minutes of one core, to overtake a counting model fitted in one "
+    f"pass, and an RNN step costs least ({rate['rnn']:.0f} steps per CPU second, the LSTM "
+    f"{rate['lstm']:.0f}, the GRU, in PyTorch's CPU kernels, {rate['gru']:.0f}). Note also the "
+    f"gap between validation and test, for the LSTM ({lstm['valid_bpc']:.3f} and "
+    f"{test_bpc['lstm']:.3f}) as for the 6-gram model ({kn6_valid:.3f} and {kn6:.3f}): the "
+    f"test topics are harder text, which is why every model is compared on the same split."))
 
 # %% [markdown]
 # ## 6. Inside the trained LSTM
@@ -838,8 +867,9 @@ check("l07.seasonal_naive", seasonal_naive)
 # - Forecasting weekly CO2 with a rolling origin: inputs only from the past (missing weeks
 #   filled forward, not interpolated), errors per step ahead beside last value, seasonal naive
 #   and Holt-Winters; a direct multi-step GRU against the same GRU run recursively.
-# - Where the network lost (text, under four minutes) the lesson said so; where it won
-#   (13 weeks ahead on CO2) the baselines are what make that a result.
+# - On text, an LSTM given minutes of one core narrowly beat the best counting model and stayed
+#   behind lzma; on CO2 13 weeks ahead a GRU won. Both are results only because the baselines
+#   were scored on the same held-out data.
 # - Whole recordings of different lengths: a packed GRU against 1-NN DTW, and a bidirectional
 #   layer that brought nothing measurable here, for reasons lesson 06 predicts.
 #
