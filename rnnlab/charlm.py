@@ -122,7 +122,8 @@ def train_stream(model: nn.Module, ids: torch.Tensor, seconds: float, batch: int
                  seq_len: int = 100, lr: float = 3e-3, clip: float = 1.0,
                  eval_fn: Callable[[nn.Module], float] | None = None,
                  eval_every: float = 30.0, max_steps: int | None = None,
-                 progress: bool = True, decay: bool = False) -> dict[str, list[float]]:
+                 progress: bool = True, decay: bool = False, clock: str = "wall",
+                 max_wall: float | None = None) -> dict[str, list[float]]:
     """Truncated BPTT over ``ids`` as one stream, with Adam, until ``seconds`` of training time
     (evaluation excluded) or ``max_steps``.
 
@@ -130,20 +131,33 @@ def train_stream(model: nn.Module, ids: torch.Tensor, seconds: float, batch: int
     gradient stops at the window's edge); at the end of the stream it starts again from an
     empty state. ``eval_fn(model)`` runs at the start, every ``eval_every`` training seconds and
     at the end. ``decay``: the learning rate follows a cosine from ``lr`` down to ``lr / 20``
-    over the budget (of seconds, else of steps). Returns lists ``step``, ``seconds``, ``loss``
-    (mean training bits per character since the last evaluation), ``eval``, and ``grad_norm``
-    (one per step, before clipping)."""
+    over the budget (of seconds, else of steps; with ``max_wall``, over whichever of the two
+    budgets is nearer its end).
+
+    ``clock``: how the training seconds are counted: ``"wall"``, elapsed time; ``"cpu"``, the
+    CPU time of this process (on a shared machine the wall clock also counts the time other
+    programs hold the core, so the same budget buys fewer steps when the machine is busy; CPU
+    time does not). ``max_wall``: stop anyway after that many elapsed seconds, evaluations
+    included. Returns lists ``step``, ``seconds`` (training seconds on ``clock``), ``wall``
+    (elapsed seconds since the start, evaluations included), ``loss`` (mean training bits per
+    character since the last evaluation), ``eval``, and ``grad_norm`` (one per step, before
+    clipping)."""
     if seconds <= 0 and max_steps is None:
         raise ValueError("give a positive number of seconds or max_steps")
+    if clock not in ("wall", "cpu"):
+        raise ValueError(f"clock must be 'wall' or 'cpu', got {clock!r}")
+    tick = time.perf_counter if clock == "wall" else time.process_time
+    began = time.perf_counter()
     windows = StreamWindows(ids, batch, seq_len)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
-    hist: dict[str, list[float]] = {"step": [], "seconds": [], "loss": [], "eval": [],
-                                    "grad_norm": []}
+    hist: dict[str, list[float]] = {"step": [], "seconds": [], "wall": [], "loss": [],
+                                    "eval": [], "grad_norm": []}
     spent, step, next_eval, losses = 0.0, 0, 0.0, []
 
     def record():
         hist["step"].append(step)
         hist["seconds"].append(spent)
+        hist["wall"].append(time.perf_counter() - began)
         hist["loss"].append(sum(losses) / len(losses) / math.log(2) if losses else float("nan"))
         hist["eval"].append(float(eval_fn(model)) if eval_fn is not None else float("nan"))
         losses.clear()
@@ -160,16 +174,19 @@ def train_stream(model: nn.Module, ids: torch.Tensor, seconds: float, batch: int
             if spent >= next_eval:
                 record()
                 next_eval += eval_every
-            if (seconds > 0 and spent >= seconds) or (max_steps is not None
-                                                      and step >= max_steps):
+            if ((seconds > 0 and spent >= seconds)
+                    or (max_steps is not None and step >= max_steps)
+                    or (max_wall is not None and time.perf_counter() - began >= max_wall)):
                 done = True
                 break
             if decay:
                 done_frac = spent / seconds if seconds > 0 else step / max_steps
+                if max_wall is not None:        # whichever budget runs out first
+                    done_frac = max(done_frac, (time.perf_counter() - began) / max_wall)
                 scale = 0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(done_frac, 1.0)))
                 for group in opt.param_groups:
                     group["lr"] = lr * scale
-            start = time.perf_counter()
+            start = tick()
             logits, state = model(x, state)
             state = detach(state)                 # carry the values, cut the gradient
             loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1))
@@ -179,7 +196,7 @@ def train_stream(model: nn.Module, ids: torch.Tensor, seconds: float, batch: int
             opt.step()
             losses.append(loss.item())
             hist["grad_norm"].append(float(norm))
-            took = time.perf_counter() - start
+            took = tick() - start
             spent += took
             step += 1
             bar.update(took if seconds > 0 else 1)

@@ -150,12 +150,20 @@ def train_gru(past: np.ndarray, train_end: int, window: int, outputs: int, steps
               batch: int = 64, seed: int = 0, ends=None) -> tuple[WindowGRU, float]:
     """A ``WindowGRU`` trained on windows whose targets all lie before ``train_end`` (or at the
     given ``ends``), scale = std of the weekly changes in the training period. Adam, MSE."""
-    torch.manual_seed(seed)
     scale = float(np.std(np.diff(past[:train_end])))
     if ends is None:
         ends = np.arange(window - 1, train_end - outputs)
     x, y = make_windows(past, ends, window, outputs, scale)
-    model = WindowGRU(32, outputs)
+    return fit_window_gru(x, y, steps, batch, seed), scale
+
+
+def fit_window_gru(x: torch.Tensor, y: torch.Tensor, steps: int = 300, batch: int = 64,
+                   seed: int = 0, hidden: int = 32) -> WindowGRU:
+    """A ``WindowGRU`` fitted to inputs ``x`` (n, window) and targets ``y`` (n, outputs) by
+    Adam (learning rate 0.01) on the mean squared error, ``steps`` random minibatches, clipping
+    at 1. Returned in eval mode."""
+    torch.manual_seed(seed)
+    model = WindowGRU(hidden, y.shape[1])
     opt = torch.optim.Adam(model.parameters(), lr=1e-2)
     gen = torch.Generator().manual_seed(seed)
     for _ in range(steps):
@@ -165,7 +173,68 @@ def train_gru(past: np.ndarray, train_end: int, window: int, outputs: int, steps
         loss.backward()
         nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
-    return model.eval(), scale
+    return model.eval()
+
+
+class Standardiser:
+    """Subtract the mean and divide by the standard deviation of the values it was fitted on
+    (what scikit-learn's ``StandardScaler`` does to one column). Which values it is fitted on is
+    the whole question: statistics of the test period carry information about the test period.
+    """
+
+    def __init__(self, values):
+        values = np.asarray(values, dtype=np.float64)
+        values = values[~np.isnan(values)]
+        if values.size < 2:
+            raise ValueError("fit the standardiser on at least two observed values")
+        self.mean, self.std = float(values.mean()), float(values.std())
+        if self.std == 0:
+            raise ValueError("the values are constant: nothing to scale by")
+
+    def transform(self, v):
+        return (np.asarray(v, dtype=np.float64) - self.mean) / self.std
+
+    def inverse(self, z):
+        return np.asarray(z, dtype=np.float64) * self.std + self.mean
+
+
+def split_ends(ends, n_test: int, how: str = "chronological", seed: int = 0):
+    """Split the windows ending at ``ends`` (each predicting the value after its end) into
+    (train_ends, test_ends), ``n_test`` of them for the test.
+
+    ``"chronological"``: the last ``n_test`` windows are the test; training keeps the windows
+    whose target comes before the first test target (so no training target is a test target).
+    ``"random"``: ``n_test`` windows drawn at random (``numpy`` generator seeded ``seed``) are
+    the test, all the others train; a test window then has training windows on both sides of
+    it in time, overlapping it."""
+    ends = np.sort(np.asarray(ends))
+    if not 0 < n_test < len(ends):
+        raise ValueError(f"n_test must be between 1 and {len(ends) - 1}, got {n_test}")
+    if how == "chronological":
+        test = ends[-n_test:]
+        return ends[ends < test[0]], test
+    if how == "random":
+        test = np.sort(np.random.default_rng(seed).choice(ends, n_test, replace=False))
+        return np.setdiff1d(ends, test), test
+    raise ValueError(f"how must be 'chronological' or 'random', got {how!r}")
+
+
+def level_windows(past: np.ndarray, ends, window: int, scaler: Standardiser):
+    """Inputs (n, window) and one-step targets (n, 1) as *levels*, standardised by ``scaler``
+    (unlike ``make_windows``, which gives changes from the value at the window's end)."""
+    ends = np.asarray(ends)
+    x = scaler.transform(past[ends[:, None] - window + 1 + np.arange(window)[None, :]])
+    y = scaler.transform(past[ends + 1])[:, None]
+    return torch.tensor(x, dtype=torch.float32), torch.tensor(y, dtype=torch.float32)
+
+
+@torch.no_grad()
+def level_forecast(model: WindowGRU, past: np.ndarray, ends, window: int,
+                   scaler: Standardiser) -> np.ndarray:
+    """One-step forecasts (n, 1) in the series' units from a model trained on
+    ``level_windows``: the inputs scaled and the outputs unscaled with ``scaler``."""
+    x, _ = level_windows(np.append(past, 0.0), ends, window, scaler)
+    return scaler.inverse(model(x).double().numpy())
 
 
 @torch.no_grad()

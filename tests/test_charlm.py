@@ -77,6 +77,23 @@ def test_training_lowers_the_loss_and_records(vocab):
     assert not model.training
 
 
+def test_budget_clocks_and_wall_cap(vocab):
+    """A CPU-time budget stops on CPU seconds; the wall cap stops a run whatever the budget,
+    with the learning-rate schedule finished; elapsed time is recorded beside the budget's."""
+    ids = vocab.encode(TEXT)
+    model = charlm.CharLM("gru", len(vocab), 8, 4)
+    hist = charlm.train_stream(model, ids, 0.3, batch=4, seq_len=10, progress=False,
+                               clock="cpu")
+    assert hist["seconds"][-1] >= 0.3 and hist["step"][-1] > 0
+    assert hist["wall"] == sorted(hist["wall"]) and hist["wall"][-1] >= hist["seconds"][-1] * 0.5
+    model = charlm.CharLM("gru", len(vocab), 8, 4)
+    hist = charlm.train_stream(model, ids, 1e6, batch=4, seq_len=10, progress=False,
+                               decay=True, max_wall=0.3)
+    assert 0.3 <= hist["wall"][-1] < 5 and hist["seconds"][-1] < 1e6
+    with pytest.raises(ValueError, match="clock"):
+        charlm.train_stream(model, ids, 1, clock="gpu")
+
+
 def test_stream_bpc_is_the_mean_cross_entropy(vocab):
     model = charlm.CharLM("rnn", len(vocab), 6, 4).eval()
     ids = vocab.encode(TEXT[:101])

@@ -3,6 +3,7 @@ windows, the GRU forecasters, and that nothing reads the future."""
 
 import numpy as np
 import pytest
+import torch
 
 from rnnlab import forecast as F
 
@@ -81,3 +82,67 @@ def test_goog_daily():
     dates, price = F.goog_daily()
     assert len(dates) == len(price) > 1000 and np.isfinite(price).all() and (price > 0).all()
     assert (np.diff(dates.astype("datetime64[D]").astype(np.int64)) > 0).all()
+
+
+def test_standardiser_fits_only_what_it_is_given():
+    y = series(200)
+    train, whole = F.Standardiser(y[:150]), F.Standardiser(y)
+    assert np.isclose(train.mean, y[:150].mean()) and np.isclose(train.std, y[:150].std())
+    assert not np.isclose(train.mean, whole.mean)                     # the trend moves the mean
+    z = train.transform(y[:150])
+    assert np.isclose(z.mean(), 0) and np.isclose(z.std(), 1)
+    assert np.allclose(train.inverse(train.transform(y)), y)
+    assert np.isclose(F.Standardiser([1.0, np.nan, 3.0]).mean, 2.0)   # missing values skipped
+    for bad in ([1.0], [2.0, 2.0, 2.0]):
+        with pytest.raises(ValueError):
+            F.Standardiser(bad)
+
+
+def test_split_ends_chronological_and_random():
+    ends = np.arange(12, 200)
+    tr, te = F.split_ends(ends, 30, "chronological")
+    assert te.tolist() == ends[-30:].tolist() and tr.max() < te.min()
+    assert set(tr + 1).isdisjoint(te + 1)                             # no shared target
+    rtr, rte = F.split_ends(ends, 30, "random", seed=1)
+    assert len(rte) == 30 and sorted(set(rtr) | set(rte)) == ends.tolist()
+    assert set(rtr).isdisjoint(rte) and rtr.max() > rte.min()         # interleaved in time
+    assert np.array_equal(F.split_ends(ends, 30, "random", seed=1)[1], rte)
+    assert not np.array_equal(F.split_ends(ends, 30, "random", seed=2)[1], rte)
+    with pytest.raises(ValueError, match="how"):
+        F.split_ends(ends, 30, "shuffled")
+    with pytest.raises(ValueError, match="n_test"):
+        F.split_ends(ends, len(ends), "random")
+
+
+def test_level_windows_and_forecast_read_only_the_window():
+    y = series(200)
+    sc = F.Standardiser(y[:150])
+    x, t = F.level_windows(y, [30, 40], 13, sc)
+    assert x.shape == (2, 13) and t.shape == (2, 1)
+    assert np.allclose(x[0].numpy(), sc.transform(y[18:31]), atol=1e-5)
+    assert np.isclose(t[1, 0].item(), sc.transform(y[41]), atol=1e-5)
+    model = F.fit_window_gru(*F.level_windows(y, np.arange(12, 140), 13, sc), steps=5, batch=8)
+    f = F.level_forecast(model, y, [149, 199], 13, sc)                # 199: the last value
+    changed = y.copy()
+    changed[150:187] += 50.0                                         # the future of origin 149
+    assert f.shape == (2, 1)
+    assert np.allclose(F.level_forecast(model, changed, [149, 199], 13, sc), f)
+    # the same weights with another standardiser give another forecast: the scaler matters
+    other = F.level_forecast(model, y, [149], 13, F.Standardiser(y[150:]))
+    assert not np.allclose(other, f[:1])
+
+
+def test_fit_window_gru_learns_and_is_seeded():
+    rng = np.random.default_rng(0)
+    xt = torch.tensor(rng.normal(size=(256, 6)), dtype=torch.float32)
+    yt = xt[:, -1:] * 0.5                                            # the last input, halved
+    before = F.fit_window_gru(xt, yt, steps=0)
+    after = F.fit_window_gru(xt, yt, steps=150, batch=32)
+
+    def mse(m):
+        with torch.no_grad():
+            return torch.mean((m(xt) - yt) ** 2).item()
+
+    assert mse(after) < 0.2 * mse(before) and not after.training
+    again = F.fit_window_gru(xt, yt, steps=150, batch=32)
+    assert torch.equal(after(xt), again(xt))
