@@ -18,7 +18,7 @@ latency per token at position t, the state each keeps, and the minGRU scan again
 
 Each time is the best of ``--repeats`` after a warm-up, the contenders taking turns. Crossing
 points come from ``rnnlab.compare.crossings`` on the measured curves. Everything is written to
-``benchmarks/results/sequence_cost.json`` with the settings, date, thread count, torch version
+``benchmarks/results/sequence_cost.json`` with the settings, date, thread count, load average (start and end), torch version
 and device; ``--quick`` writes to the system's temporary folder and marks the file
 ``"quick": true``. On a shared machine timings are noisy: run the real one on a quiet machine.
 """
@@ -256,6 +256,7 @@ def main() -> None:
     device = pick_device(args.device)
     print(f"width {args.width}, {args.layers} layers, batch {args.batch}, {args.threads} "
           f"thread(s), {device}, best of {args.repeats}")
+    load_start = os.getloadavg()
     train = training_cost(args, device)
     gen = generation_cost(args, device)
     scan = scan_cost(args, device)
@@ -281,6 +282,8 @@ def main() -> None:
         "torch": torch.__version__,
         "python": platform.python_version(),
         "cpu_count": os.cpu_count(),
+        "load_average_start": load_start,
+        "load_average_end": os.getloadavg(),
         "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "train": train, "generate": gen, "mingru_scan": scan, "crossings": found,
     }
