@@ -17,7 +17,9 @@ Every model has about ``--params`` parameters (``rnnlab.compare.width_for_params
 and is trained for the same number of steps with Adam (``rnnlab.compare.train_task``); the
 training time of each is recorded. Written to ``benchmarks/results/synthetic_tasks.json`` with
 the settings, seed, date, thread count and load average; ``--quick`` writes to the system's
-temporary folder and marks the file ``"quick": true``.
+temporary folder and marks the file ``"quick": true``. The trained models' weights go to
+``benchmarks/results/synthetic_tasks_models.pt`` (``{task: {kind: {width, vocab, max_len,
+state_dict}}}``), so the lesson can test them itself.
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ from rnnlab.tasks import copy_batch, copy_vocab_size, parity_batch  # noqa: E402
 from rnnlab.train import seed_everything  # noqa: E402
 
 DEFAULT_OUT = ROOT / "benchmarks" / "results" / "synthetic_tasks.json"
+MODELS_OUT = ROOT / "benchmarks" / "results" / "synthetic_tasks_models.pt"
 QUICK_OUT = Path(tempfile.gettempdir()) / "rnnlab-benchmarks" / "synthetic_tasks.quick.json"
 LR = {"lstm": 3e-3, "gru": 3e-3, "transformer": 1e-3, "mingru": 3e-3}
 
@@ -60,7 +63,7 @@ def sized(kind: str, vocab: int, target: int, max_len: int):
     return build_lm(kind, vocab, width, 2, **opts), width
 
 
-def run_task(name, make, vocab, train_lengths, test_lengths, args) -> dict:
+def run_task(name, make, vocab, train_lengths, test_lengths, args, saved) -> dict:
     out = {}
     for kind in args.models:
         seed_everything(args.seed, threads=args.threads)
@@ -74,6 +77,9 @@ def run_task(name, make, vocab, train_lengths, test_lengths, args) -> dict:
                                      gen=torch.Generator().manual_seed(args.seed + 1))
                for n in test_lengths}
         tail = losses[-50:]
+        saved.setdefault(name, {})[kind] = {"width": width, "vocab": vocab,
+                                            "max_len": max(test_lengths) + 8,
+                                            "state_dict": model.state_dict()}
         out[kind] = {"width": width, "params": count_params(model), "lr": LR[kind],
                      "train_seconds": seconds, "final_loss": sum(tail) / len(tail),
                      "accuracy": acc, "load_average_after": os.getloadavg()}
@@ -101,21 +107,28 @@ def main() -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--quick", action="store_true")
     p.add_argument("--out", type=Path, default=None)
+    p.add_argument("--models-out", type=Path, default=MODELS_OUT)
+    p.add_argument("--merge", type=Path, nargs="+", default=None,
+                   help="join result files of tasks run as separate processes (their models "
+                   "files are found beside them: NAME.json -> NAME_models.pt)")
     args = p.parse_args()
+    if args.merge:
+        merge(args.merge, args.out or DEFAULT_OUT, args.models_out)
+        return
     if args.quick:
         args.steps, args.params, args.test_n = 30, 3000, 100
         args.test_lengths, args.gaps = [10, 60], [10, 60]
     out_path = args.out or (QUICK_OUT if args.quick else DEFAULT_OUT)
     load_start = os.getloadavg()
-    results = {}
+    results, saved = {}, {}
     if "parity" in args.tasks:
         results["parity"] = run_task("parity", parity_batch, 2, range(1, args.train_max + 1),
-                                     args.test_lengths, args)
+                                     args.test_lengths, args, saved)
     if "copy" in args.tasks:
         # make(batch, gap, gen): the "length" the trainer draws is the gap
         make = partial(_copy, n_copy=args.copy_n, n_symbols=args.copy_symbols)
         results["copy"] = run_task("copy", make, copy_vocab_size(args.copy_symbols),
-                                   range(1, args.train_max + 1), args.gaps, args)
+                                   range(1, args.train_max + 1), args.gaps, args, saved)
     record = {
         "description": "Accuracy on fresh examples after training on short ones, written by "
                        "benchmarks/synthetic_tasks.py. parity: accuracy by string length "
@@ -135,6 +148,37 @@ def main() -> None:
     out_path.parent.mkdir(parents=True, exist_ok=True)
     out_path.write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
     print(f"wrote {out_path}")
+    if not args.quick:
+        torch.save(saved, args.models_out)
+        print(f"wrote {args.models_out}")
+
+
+def merge(paths, out_path: Path, models_out: Path) -> None:
+    """One results file (and one models file) from files of tasks run as separate processes."""
+    parts = [json.loads(Path(p).read_text(encoding="utf-8")) for p in paths]
+    record = {**parts[0], "results": {}, "parts": []}
+    models = {}
+    for path, part in zip(paths, parts, strict=True):
+        for task, runs in part["results"].items():
+            record["results"].setdefault(task, {}).update(runs)
+        for task, runs in torch.load(Path(part["settings"]["models_out"]),
+                                     weights_only=True).items():
+            models.setdefault(task, {}).update(runs)
+        record["parts"].append({"file": Path(path).name,
+                                "tasks": {t: list(r) for t, r in part["results"].items()},
+                                "date": part["date"],
+                                "load_average_start": part["load_average_start"],
+                                "load_average_end": part["load_average_end"]})
+    record["settings"] = {**parts[0]["settings"], "tasks": list(record["results"]),
+                          "models": sorted({k for r in record["results"].values() for k in r}),
+                          "out": str(out_path), "models_out": str(models_out)}
+    record["load_average_start"] = max((p["load_average_start"] for p in parts),
+                                       key=lambda v: v[0])
+    record["load_average_end"] = max((p["load_average_end"] for p in parts), key=lambda v: v[0])
+    record["date"] = max(p["date"] for p in parts)
+    out_path.write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
+    torch.save(models, models_out)
+    print(f"wrote {out_path} and {models_out}")
 
 
 def _copy(batch, gap, gen, n_copy, n_symbols):

@@ -3,6 +3,8 @@ wall-clock budget, held-out bits per character against training time.
 
     python benchmarks/transformer_vs_rnn.py                  # the full run lesson 09 loads
     python benchmarks/transformer_vs_rnn.py --quick          # under a minute, to a scratch file
+    python benchmarks/transformer_vs_rnn.py --models lstm --out a.json   # one model; then
+    python benchmarks/transformer_vs_rnn.py --merge a.json b.json        # join the files
 
 Data: ``rnnlab.corpus.pydoc_split`` (split by document), ``OpenVocab`` of the training text.
 Each model is sized by ``rnnlab.compare.width_for_params`` to the parameter count of the
@@ -75,7 +77,12 @@ def main() -> None:
     p.add_argument("--quick", action="store_true",
                    help="tiny models, 4 s each, scratch output: proves the script runs")
     p.add_argument("--out", type=Path, default=None)
+    p.add_argument("--merge", type=Path, nargs="+", default=None,
+                   help="join the files of models run as separate processes into one")
     args = p.parse_args()
+    if args.merge:
+        merge(args.merge, args.out or DEFAULT_OUT)
+        return
     if args.quick:
         args.seconds, args.width, args.eval_every, args.eval_chars = 4.0, 32, 2.0, 2000
         args.seq_len, args.batch = 64, 16
@@ -155,6 +162,40 @@ def main() -> None:
         out_path.parent.mkdir(parents=True, exist_ok=True)
         out_path.write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
     print(f"wrote {out_path}")
+
+
+def merge(paths: list[Path], out_path: Path) -> None:
+    """One results file from several, each holding some of the models, run at the same time
+    as separate processes (each model's budget counts its own process's CPU time, so running
+    them side by side changes the wall-clock time, not the budget)."""
+    parts = [json.loads(Path(p).read_text(encoding="utf-8")) for p in paths]
+    first = parts[0]
+    for part in parts[1:]:
+        for key in ("split", "target_params", "quick"):
+            if part[key] != first[key]:
+                raise SystemExit(f"cannot merge: {key} differs between {paths[0]} and the rest")
+        same = {k: v for k, v in part["settings"].items() if k not in ("models", "out")}
+        if same != {k: v for k, v in first["settings"].items() if k not in ("models", "out")}:
+            raise SystemExit("cannot merge: the settings differ")
+    record = {**first, "runs": {}, "parts": []}
+    for path, part in zip(paths, parts, strict=True):
+        record["runs"].update(part["runs"])
+        record["parts"].append({"file": Path(path).name, "models": list(part["runs"]),
+                                "date": part["date"],
+                                "load_average_start": part["load_average_start"],
+                                "load_average_end": part["load_average_end"]})
+    record["settings"] = {**first["settings"], "models": list(record["runs"]),
+                          "out": str(out_path)}
+    record["load_average_start"] = max((p["load_average_start"] for p in parts),
+                                       key=lambda v: v[0])
+    record["load_average_end"] = max((p["load_average_end"] for p in parts), key=lambda v: v[0])
+    record["date"] = max(p["date"] for p in parts)
+    record["description"] += (" Merged from files of models run side by side as separate "
+                              "processes (parts); the load averages are the highest of the "
+                              "parts'.")
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    out_path.write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
+    print(f"wrote {out_path} ({', '.join(record['runs'])})")
 
 
 if __name__ == "__main__":
