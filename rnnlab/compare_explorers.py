@@ -220,6 +220,7 @@ class CostExplorer(Explorer):
                            f"{'' if n_found == 1 else 's'} (x)")
         self.readout.value = (f"<small>{describe(found, symbol)}. Measured on "
                               f"{record['date']}, {record['threads']} thread(s), "
-                              f"{record['device']}; best of {record['settings']['repeats']}."
+                              f"{record['device']}; best of {record['settings']['repeats']}"
+                              f" in {record['settings'].get('clock') or 'wall'} seconds."
                               "</small>")
         return full

@@ -63,9 +63,11 @@ def test_synthetic_run_and_its_models():
     made_properly(syn)
     models = torch.load(RESULTS / "synthetic_tasks_models.pt", weights_only=True)
     assert set(syn["results"]) == {"parity", "copy"} == set(models)
+    assert set(syn["results"]["parity"]) == set(KINDS) == set(models["parity"])
     par = syn["results"]["parity"]
     assert par["lstm"]["accuracy"]["300"] > 0.95                  # lesson 09, section 9
     assert abs(par["transformer"]["accuracy"]["300"] - 0.5) < 0.1
+    assert abs(par["mingru"]["accuracy"]["40"] - 0.5) < 0.1      # not learned even at 40
     entry = models["parity"]["lstm"]
     model = build_lm("lstm", entry["vocab"], entry["width"], 2)
     model.load_state_dict(entry["state_dict"])
