@@ -14,7 +14,7 @@
 #
 # **Prerequisites:** lessons 05-06 (LSTM, GRU, minGRU in exercise), 07 (the text and its
 # baselines) and 08 (scaled dot-product attention and masks).
-# **Run time:** about 40 seconds on a laptop CPU. Long runs are loaded from
+# **Run time:** about 15 seconds on a laptop CPU. Long runs are loaded from
 # `benchmarks/results/` (three scripts, named where they are used).
 
 # %% [markdown]
