@@ -16,11 +16,14 @@ latency per token at position t, the state each keeps, and the minGRU scan again
 3. The minGRU recursion over T steps: the Python loop (``min_gru_loop``), the log-space scan
    (``min_gru_scan``) and the doubling scan (``scan_doubling``), forward and forward + backward.
 
-Each time is the best of ``--repeats`` after a warm-up, the contenders taking turns. Crossing
+Each time is the best of ``--repeats`` after a warm-up, the contenders taking turns, in CPU
+seconds of this process on a CPU (``--clock process``: with one thread, what other programs on
+a shared machine do does not count) and in wall-clock seconds on a GPU. Crossing
 points come from ``rnnlab.compare.crossings`` on the measured curves. Everything is written to
-``benchmarks/results/sequence_cost.json`` with the settings, date, thread count, torch version
-and device; ``--quick`` writes to the system's temporary folder and marks the file
-``"quick": true``. On a shared machine timings are noisy: run the real one on a quiet machine.
+``benchmarks/results/sequence_cost.json`` with the settings, date, thread count, load average
+(start and end), torch version and device; ``--quick`` writes to the system's temporary folder
+and marks the file ``"quick": true``. On a shared machine timings are noisy: run the real one on
+a quiet machine.
 """
 
 from __future__ import annotations
@@ -56,18 +59,24 @@ def sync(device):
         torch.cuda.synchronize()
 
 
+CLOCK = {"process": time.process_time, "wall": time.perf_counter}
+clock = time.perf_counter
+
+
 def best_times(fns: dict, repeats: int, device) -> dict[str, float]:
     """Best seconds of each callable over ``repeats`` rounds after one warm-up round; the
-    callables take turns within a round."""
+    callables take turns within a round. Seconds of ``clock``: the CPU time of this process
+    (``--clock process``, the default on a CPU: one thread, so other programs on a shared
+    machine do not count) or wall-clock time (on a GPU, where the CPU waits)."""
     best = {name: float("inf") for name in fns}
     for rnd in range(repeats + 1):
         for name, fn in fns.items():
             sync(device)
-            start = time.perf_counter()
+            start = clock()
             fn()
             sync(device)
             if rnd:
-                best[name] = min(best[name], time.perf_counter() - start)
+                best[name] = min(best[name], clock() - start)
     return best
 
 
@@ -241,6 +250,9 @@ def main() -> None:
     p.add_argument("--scan-T", type=int, nargs="+",
                    default=[16, 64, 256, 1024, 4096, 16384])
     p.add_argument("--repeats", type=int, default=5)
+    p.add_argument("--clock", choices=["process", "wall"], default=None,
+                   help="process: CPU seconds of this process (default on a CPU); wall: "
+                   "wall-clock seconds (default on a GPU)")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default=None, help="cpu or cuda (default: cuda when present)")
@@ -254,8 +266,13 @@ def main() -> None:
     out_path = args.out or (QUICK_OUT if args.quick else DEFAULT_OUT)
     seed_everything(args.seed, threads=args.threads)
     device = pick_device(args.device)
-    print(f"width {args.width}, {args.layers} layers, batch {args.batch}, {args.threads} "
-          f"thread(s), {device}, best of {args.repeats}")
+    global clock
+    if args.clock is None:
+        args.clock = "process" if device.type == "cpu" else "wall"
+    clock = CLOCK[args.clock]
+    print(f"{args.clock} seconds, width {args.width}, {args.layers} layers, batch {args.batch}, "
+          f"{args.threads} thread(s), {device}, best of {args.repeats}")
+    load_start = os.getloadavg()
     train = training_cost(args, device)
     gen = generation_cost(args, device)
     scan = scan_cost(args, device)
@@ -281,6 +298,8 @@ def main() -> None:
         "torch": torch.__version__,
         "python": platform.python_version(),
         "cpu_count": os.cpu_count(),
+        "load_average_start": load_start,
+        "load_average_end": os.getloadavg(),
         "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "train": train, "generate": gen, "mingru_scan": scan, "crossings": found,
     }

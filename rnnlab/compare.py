@@ -128,14 +128,19 @@ def train_for(model: nn.Module, train_ids: torch.Tensor, seconds: float, batch: 
               seq_len: int = 128, lr: float = 3e-3, clip: float = 1.0,
               eval_fn: Callable[[nn.Module], float] | None = None, eval_every: float = 30.0,
               gen: torch.Generator | None = None, max_steps: int | None = None,
-              device=None) -> dict[str, list[float]]:
+              device=None, clock: Callable[[], float] = time.perf_counter
+              ) -> dict[str, list[float]]:
     """Train on random windows (``rnnlab.text.random_windows``) with Adam until ``seconds`` of
     training time (evaluation excluded) or ``max_steps``.
 
     Every window starts from an empty state, for every kind of model. ``eval_fn(model)`` runs
     at the start, every ``eval_every`` training seconds and at the end. Returns lists ``step``,
     ``seconds`` (training time), ``loss`` (mean training loss in bits per character since the
-    last evaluation) and ``eval``, one entry per evaluation."""
+    last evaluation) and ``eval``, one entry per evaluation.
+
+    ``clock`` measures the training time: wall-clock by default; ``time.process_time`` counts
+    the CPU seconds of this process only, so that on a shared machine other programs do not
+    shrink the budget (with one thread, and on a CPU, it is the fairer budget)."""
     device = next(model.parameters()).device if device is None else torch.device(device)
     gen = torch.Generator().manual_seed(0) if gen is None else gen
     opt = torch.optim.Adam(model.parameters(), lr=lr)
@@ -161,7 +166,7 @@ def train_for(model: nn.Module, train_ids: torch.Tensor, seconds: float, batch: 
         x, y = (t.to(device) for t in random_windows(train_ids, seq_len, batch, gen))
         if device.type == "cuda":
             torch.cuda.synchronize()
-        start = time.perf_counter()
+        start = clock()
         logits, _ = model(x, None)
         loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1))
         opt.zero_grad(set_to_none=True)
@@ -169,7 +174,7 @@ def train_for(model: nn.Module, train_ids: torch.Tensor, seconds: float, batch: 
         nn.utils.clip_grad_norm_(model.parameters(), clip)
         opt.step()
         losses.append(loss.item())               # .item() waits for the device
-        spent += time.perf_counter() - start
+        spent += clock() - start
         step += 1
         if not math.isfinite(losses[-1]):
             break

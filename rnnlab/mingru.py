@@ -71,8 +71,10 @@ def min_gru_loop(x, h0, W_z, b_z, W_h, b_h, activation: str = "identity") -> tor
     if activation == "g":
         cand = g(cand)
     h, states = h0, []
-    for t in range(x.shape[0]):
-        h = (1 - z[t]) * h + z[t] * cand[t]
+    # unbind, not z[t]: the backward of T separate indexings writes T full-size gradients
+    # (quadratic in T); that of one unbind writes one
+    for z_t, cand_t in zip(z.unbind(0), cand.unbind(0), strict=True):
+        h = (1 - z_t) * h + z_t * cand_t
         states.append(h)
     return torch.stack(states)
 

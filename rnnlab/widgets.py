@@ -91,6 +91,10 @@ def control_values(control: widgets.Widget, n: int = 6) -> list:
         return [float(control.base ** e) for e in np.linspace(control.min, control.max, n)]
     if isinstance(control, (widgets.Checkbox, widgets.ToggleButton)):
         return [not control.value, control.value]
+    if isinstance(control, widgets.SelectionRangeSlider):
+        opts = [value for _label, value in _labelled(control.options)]
+        mid = opts[len(opts) // 2]
+        return [(opts[0], mid), (mid, opts[-1]), (opts[0], opts[-1])]
     if isinstance(control, widgets.SelectionSlider | widgets.Dropdown | widgets.ToggleButtons
                   | widgets.RadioButtons | widgets.Select):
         return [value for _label, value in _labelled(control.options)]

@@ -106,6 +106,16 @@ def test_train_for_learns_and_stops(kind):
     assert hist["seconds"][-1] > 0 and not model.training
 
 
+def test_train_for_counts_its_budget_on_the_clock_it_is_given():
+    torch.manual_seed(0)
+    vocab = Vocab(COURSE_TEXT)
+    ids = vocab.encode(COURSE_TEXT)
+    ticks = iter(range(10_000))          # a clock that advances 1 s at every reading
+    hist = train_for(build_lm("gru", len(vocab), 8, n_layers=1), ids, seconds=5, batch=2,
+                     seq_len=8, eval_every=1e9, clock=lambda: float(next(ticks)))
+    assert hist["step"] == [0, 5] and hist["seconds"] == [0.0, 5.0]
+
+
 def test_crossings():
     xs = [1, 2, 4, 8, 16]
     rnn = [5.0, 5.0, 5.0, 5.0, 5.0]
