@@ -22,6 +22,7 @@ class                              lesson  what it shows
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 
@@ -32,7 +33,7 @@ from matplotlib.ticker import FuncFormatter
 
 from rnnlab import bptt, data, text
 from rnnlab import gradients as G
-from rnnlab.widgets import BadInput, Explorer, GateHeatmaps, figure, fit_limits, guarded
+from rnnlab.widgets import BadInput, Explorer, GateHeatmaps, TextRow, figure, fit_limits, guarded
 
 # Figures of interactive plots are drawn at 72 dpi: fewer pixels to render and send, so a
 # redraw reaches the screen in time on a high-density screen too (see Blitter).
@@ -131,14 +132,11 @@ class HiddenStateExplorer(Explorer):
         self.ax_p.set_ylabel("p(next)")
         self.ax_p.set_xticks([])
         # The characters under the bottom axis, drawn like tick labels but redrawn by blitting.
-        self.chars = [self.ax_p.text(i, -0.12, "", ha="center", va="top", fontsize=8,
-                                     family="monospace", clip_on=False,
-                                     transform=self.ax_p.get_xaxis_transform())
-                      for i in range(max_chars)]
+        self.chars = TextRow(self.ax_p, range(max_chars), -0.12, fontsize=8)
         self.title_text = self.ax_h.set_title(" ", fontsize=9)
         self.pick.observe(guarded(self.status)(self._on_pick), names="value")
         self._start({"example": self.pick, "text": self.text, "model": self.model}, fig,
-                    [self.image, self.p_line, self.title_text, *self.chars], passive=("example",))
+                    [self.image, self.p_line, self.title_text, self.chars], passive=("example",))
 
     def _on_pick(self, change) -> None:
         self.text.value = change["new"]
@@ -159,8 +157,8 @@ class HiddenStateExplorer(Explorer):
         self.p_line.set_data(np.arange(n - 1), p_next.detach().numpy())
         full = fit_limits(self.ax_p, -0.5, n - 0.5, axis="x", pad=0.0, fill=0.6)
         step = 1 if n <= 60 else 5
-        for i, label in enumerate(self.chars):
-            label.set_text(s[i].replace(" ", "␣") if i < n and i % step == 0 else "")
+        self.chars.set_texts([s[i].replace(" ", "␣") if i % step == 0 else ""
+                              for i in range(n)])
         guess = text.sample(model, self.vocab, s, 20)[n:]
         mean_p = f"mean p(next) {p_next.mean().item():.2f}; " if n > 1 else ""
         self.title_text.set_text(f"{self.model.value}: {mean_p}greedy continuation {guess!r}")
@@ -226,6 +224,10 @@ class TruncationExplorer(Explorer):
         (self.err_dot,) = self.ax_r.loglog([], [], "o", ms=9, color="tab:orange")
         self.ax_r.set_xlabel("truncation k")
         self.ax_r.set_ylabel("relative error of dL/dW_hh")
+        # The x-axes hold every T and k the sliders reach, so moving T or k only redraws the
+        # curves (a blit); only a y-range that no longer fits redraws the axes.
+        self.ax_l.set_xlim(0, t_max + 1)
+        self.ax_r.set_xlim(0.8, max([j for j in self.k_grid if j < t_max] or [1]) * 1.25)
         self._start({"T": self.T, "scale": self.scale, "k": self.k}, fig,
                     [self.full_line, self.cut_dots, self.err_line, self.err_dot])
 
@@ -256,9 +258,7 @@ class TruncationExplorer(Explorer):
         self.err_line.set_data(ks, np.maximum(errs, 1e-17))
         self.err_dot.set_data([k] if k < T else [], [max(err_now, 1e-17)] if k < T else [])
         pos = full_s[full_s > 0]
-        full = fit_limits(self.ax_l, 0, T + 1, axis="x", pad=0.15, fill=0.6)
-        full |= fit_limits(self.ax_l, pos.min(), pos.max(), pad=0.3, fill=0.4)
-        full |= fit_limits(self.ax_r, 0.8, max(ks) * 1.25, axis="x", pad=0.0, fill=1.0)
+        full = fit_limits(self.ax_l, pos.min(), pos.max(), pad=0.3, fill=0.4)
         full |= fit_limits(self.ax_r, max(errs.min(), 1e-17), max(errs.max(), 1e-16), pad=0.3,
                            fill=0.4)
         kept = int((cut_s > 0).sum())
@@ -304,6 +304,8 @@ class GradientNormExplorer(Explorer):
                                      value=0.0, description="clipping"),
         }
         self.c = c
+        # Each setting's profile is computed once: moving a slider back is a look-up.
+        self.profile = functools.lru_cache(maxsize=512)(G.profile)
         fig, ax = figure(figsize=(8.0, 4.0), dpi=DPI)
         self.ax = ax
         self.lines = {
@@ -331,7 +333,7 @@ class GradientNormExplorer(Explorer):
         values = []
         for rho in (self.c["rho"].min, self.c["rho"].max):
             for name in {cell, "RNN"}:
-                p = G.profile(name, T, hidden, rho, f, init, clip)
+                p = self.profile(name, T, hidden, rho, f, init, clip)
                 for arr in (p.log_norms, p.log_clipped if clip else None, p.log_theory,
                             p.log_bound):
                     if arr is not None:
@@ -344,14 +346,14 @@ class GradientNormExplorer(Explorer):
         c, lines = self.c, self.lines
         cell, T, hidden, rho = c["cell"].value, c["T"].value, c["hidden"].value, c["rho"].value
         f, init, clip = c["f"].value, c["init"].value, c["clip"].value or None
-        p = G.profile(cell, T, hidden, rho, f, init, clip)
+        p = self.profile(cell, T, hidden, rho, f, init, clip)
         shown = np.isfinite(p.log_norms)
         lines["measured"].set_data(p.t[shown], p.log_norms[shown])
         lines["clipped"].set_data(*((p.t[shown], p.log_clipped[shown]) if clip else ([], [])))
         lines["theory"].set_data(*((p.t, p.log_theory) if p.log_theory is not None else ([], [])))
         lines["bound"].set_data(*((p.t, p.log_bound) if p.log_bound is not None else ([], [])))
         if cell != "RNN":  # the vanilla RNN (with f) beside the gated cell, for comparison
-            pv = G.profile("RNN", T, hidden, rho, f, init)
+            pv = self.profile("RNN", T, hidden, rho, f, init, clip)
             ok = np.isfinite(pv.log_norms)
             lines["vanilla"].set_data(pv.t[ok], pv.log_norms[ok])
             lines["vanilla"].set_label(f"vanilla {f} RNN, same settings")
@@ -526,7 +528,8 @@ class GateExplorer(Explorer):
         if title:
             self.title = title
         n_seq, T, n_units = gates[0][1].shape
-        self.n_seq, self.n_units, self.describe = n_seq, n_units, describe
+        self.n_seq, self.n_units = n_seq, n_units
+        self.describe = functools.lru_cache(maxsize=None)(describe)  # may run a model: once per k
         units = units or (0, n_units - 1)
         self.sequence = widgets.IntSlider(value=0, min=0, max=n_seq - 1, description="sequence")
         self.units = widgets.IntRangeSlider(value=units, min=0, max=n_units - 1,

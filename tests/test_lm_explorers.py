@@ -95,3 +95,41 @@ def test_forecast_every_control_and_values():
     want = forecast.errors(y, fc["seasonal naive"], origins)["mae"][2]
     assert f"MAE {want:.3f}" in ex.summary.get_text()
     assert ex.blitter.full_draws <= 1
+
+
+class Counting(torch.nn.Module):
+    """A model wrapper that counts its forward calls."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model, self.calls = model, 0
+
+    def forward(self, ids, state=None):
+        self.calls += 1
+        return self.model(ids, state)
+
+
+def test_sample_temperatures_are_drawn_together_and_looked_up(lm):
+    model, vocab = lm
+    counted = Counting(model)
+    ex = lm_explorers.SampleExplorer(counted, vocab, prompt="The ", length=30, top=8)
+    calls = counted.calls
+    samples = {}
+    for t in (0.0, 0.5, 1.5, 2.0, 0.5):
+        ex.temperature.value = t
+        samples[t] = ex.last_sample
+    assert counted.calls == calls                 # the slider runs no model
+    # each batch row is the sample that temperature gets alone
+    for t in (0.5, 1.5):
+        _, alone = ex.samples("The ", [t])
+        assert alone[t] == samples[t]
+    assert samples[0.0] == __import__("rnnlab").text.sample(model, vocab, "The ", 30, 0.0)
+    # the first sampled character is the inverse-CDF pick of the shown distribution
+    t = 1.5
+    probs = __import__("rnnlab").text.next_char_probs(
+        model(vocab.encode("The ")[None])[0][0, -1].double(), t)
+    u = torch.rand(30, generator=torch.Generator().manual_seed(0), dtype=torch.float64)[0]
+    k = int(torch.searchsorted(probs.cumsum(0), u.reshape(1)))
+    assert samples[t][4] == vocab.decode([k])
+    ex.prompt.value = "(x"                        # a new prompt samples again, once
+    assert counted.calls > calls and ex.last_sample.startswith("(x")
