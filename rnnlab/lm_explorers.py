@@ -18,7 +18,7 @@ import torch
 
 from rnnlab import charlm, text
 from rnnlab.corpus import OpenVocab
-from rnnlab.widgets import BadInput, Explorer, TextRow, figure, guarded
+from rnnlab.widgets import BadInput, BarRow, Explorer, TextRow, figure, guarded
 
 DPI = 72
 
@@ -51,7 +51,7 @@ class SampleExplorer(Explorer):
                                                continuous_update=False)
         self.prompt = widgets.Text(value=prompt, description="prompt", continuous_update=False)
         fig, self.ax = figure(figsize=(8.0, 3.4), dpi=DPI)
-        self.bars = self.ax.bar(np.arange(top), np.zeros(top), color="tab:blue")
+        self.bars = BarRow(self.ax, top, color="tab:blue")
         self.ax.set_ylim(0, 1.05)
         self.ax.set_ylabel("p(next character)")
         self.ax.set_xticks([])
@@ -59,7 +59,7 @@ class SampleExplorer(Explorer):
         self.labels = TextRow(self.ax, range(top), -0.03, fontsize=10)
         self.sample_text = self.ax.set_title(" ", fontsize=9, family="monospace", loc="left")
         self._start({"temperature": self.temperature, "prompt": self.prompt}, fig,
-                    [*self.bars, self.labels, self.sample_text])
+                    [self.bars, self.labels, self.sample_text])
 
     def _update(self) -> bool:
         prompt, t = self.prompt.value, float(self.temperature.value)
@@ -75,8 +75,7 @@ class SampleExplorer(Explorer):
             samples = self._cache[prompt][1]
         probs = text.next_char_probs(logits.double(), t).numpy()
         order = np.argsort(-probs, kind="stable")[: self.top]
-        for bar, k in zip(self.bars, order, strict=True):
-            bar.set_height(probs[k])
+        self.bars.set_heights(probs[order])
         self.labels.set_texts([_shown(self.vocab.chars[k]) for k in order])
         out = samples[key]
         cont = out[len(prompt):].replace("\n", "⏎")
@@ -143,8 +142,7 @@ class SurprisalExplorer(Explorer):
         self.cmap = mpl.colormaps["YlOrRd"]
         self.norm = mpl.colors.Normalize(0, vmax)
         fig, self.ax = figure(figsize=(8.0, 3.0), dpi=DPI)
-        self.bars = self.ax.bar(np.arange(max_chars), np.zeros(max_chars), width=0.9,
-                                edgecolor="0.5", linewidth=0.3)
+        self.bars = BarRow(self.ax, max_chars, width=0.9, edgecolor="face", linewidth=0.3)
         self.ax.set_ylim(0, vmax)
         self.ax.set_xlim(-0.6, max_chars - 0.4)
         self.ax.set_ylabel("bits")
@@ -155,7 +153,7 @@ class SurprisalExplorer(Explorer):
         self.below = [self.readout]
         self.pick.observe(guarded(self.status)(self._on_pick), names="value")
         self._start({"example": self.pick, "text": self.text}, fig,
-                    [*self.bars, self.chars, self.summary], passive=("example",))
+                    [self.bars, self.chars, self.summary], passive=("example",))
 
     def _on_pick(self, change) -> None:
         self.text.value = change["new"]
@@ -172,12 +170,8 @@ class SurprisalExplorer(Explorer):
             raise BadInput(str(err)) from None
         self.bits = bits
         n = min(len(s), self.max_chars)
-        for i, bar in enumerate(self.bars):
-            if i < n:
-                bar.set_height(min(bits[i], self.vmax))
-                bar.set_color(self.colour(bits[i]))
-            else:
-                bar.set_height(0.0)
+        shown = np.minimum(bits[:n], self.vmax)
+        self.bars.set_heights(shown, colors=self.cmap(self.norm(shown)))
         self.chars.set_texts([_shown(ch) for ch in s[:n]])
         unseen = sorted({ch for ch in s if ch not in self.vocab.index})
         cut = f" (first {self.max_chars} of {len(s)} plotted)" if len(s) > self.max_chars else ""

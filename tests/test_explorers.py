@@ -39,6 +39,8 @@ def animated_data(ex) -> list[np.ndarray]:
     for a in ex.blitter.artists:
         if hasattr(a, "get_xydata"):
             out.append(np.asarray(a.get_xydata(), dtype=float))
+        elif hasattr(a, "get_heights"):      # a BarRow
+            out.append(np.asarray(a.get_heights(), dtype=float))
         elif hasattr(a, "get_array") and a.get_array() is not None:
             out.append(np.asarray(a.get_array(), dtype=float))
     return out
@@ -557,6 +559,30 @@ def test_text_row_sits_where_text_labels_would():
     row.set_texts(["", "", "q"])
     assert row.get_texts() == ["", "", "q"] and len(row.get_paths()) == 1
     plt_close(fig)
+
+
+def test_bar_row_draws_what_ax_bar_draws():
+    heights = np.array([0.5, 2.0, 0.0, 1.25, 3.0])
+    colours = ["tab:red", "tab:blue", "tab:green", "black", "tab:orange"]
+
+    def draw(use_row):
+        fig, ax = rw.figure(figsize=(3, 2), dpi=100)
+        fig.set_layout_engine("none")
+        ax.set_xlim(-0.6, 4.6)
+        ax.set_ylim(0, 3.5)
+        if use_row:
+            row = rw.BarRow(ax, 5, width=0.9)
+            row.set_heights(heights[:4], colors=colours[:4])   # the last one stays at 0
+            assert np.array_equal(row.get_heights(), [*heights[:4], 0.0])
+            row.set_heights(heights, colors=colours)
+        else:
+            ax.bar(np.arange(5), heights, width=0.9, color=colours)
+        fig.canvas.draw()
+        px = np.asarray(fig.canvas.buffer_rgba())[:, :, :3].astype(int)
+        plt_close(fig)
+        return px
+
+    assert np.abs(draw(True) - draw(False)).max(axis=2).mean() < 2   # the same picture
 
 
 def plt_close(fig):

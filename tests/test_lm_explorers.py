@@ -39,10 +39,10 @@ def test_sample_every_control(lm):
 def test_sample_is_the_shown_distribution(lm):
     model, vocab = lm
     ex = lm_explorers.SampleExplorer(model, vocab, prompt="The ", length=30, top=8)
-    heights = [b.get_height() for b in ex.bars]
+    heights = list(ex.bars.get_heights())
     assert heights == sorted(heights, reverse=True) and 0 < sum(heights) <= 1 + 1e-9
     ex.temperature.value = 0.0                  # greedy: one character gets everything
-    assert [b.get_height() for b in ex.bars][0] == 1.0
+    assert ex.bars.get_heights()[0] == 1.0
     assert ex.last_sample == __import__("rnnlab").text.sample(model, vocab, "The ", 30, 0.0)
     ex.prompt.value = ""
     assert "prompt" in ex.status.value
@@ -65,7 +65,7 @@ def test_surprisal_bars_and_messages(lm):
     model, vocab = lm
     ex = lm_explorers.SurprisalExplorer(model, vocab, {"a": "The value"}, max_chars=20)
     want = charlm.surprisal(model, vocab, "The value")
-    got = [b.get_height() for b in ex.bars][:9]
+    got = ex.bars.get_heights()[:9]
     assert np.allclose(got, np.minimum(want, ex.vmax))
     assert ex.readout.value.count("<span") == 9
     ex.text.value = ""
