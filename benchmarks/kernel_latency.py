@@ -10,7 +10,9 @@ ends, else the next option of its first dropdown or toggle buttons) and times, a
 or the full draw the front end would ask for) and the image ipympl sends (diff and PNG). The
 front end is simulated: no comm, ``send_binary`` only counts bytes. The browser adds the comm
 round trip and the decoding and drawing of the image (``widget_latency.py`` measures it all).
-Timings on a busy machine are inflated; compare runs interleaved on the same machine.
+``total`` is wall-clock time, ``cpu`` the kernel process's CPU time for the same change (less
+sensitive to other processes on a busy machine); callback and png are wall-clock. Timings on a
+busy machine are inflated; compare runs interleaved on the same machine.
 """
 
 from __future__ import annotations
@@ -100,18 +102,19 @@ def _measure(n):
             c.value = _values(c, 1)[0]        # warm-up change
             if ex.blitter.pending:
                 canvas.handle_event({"type": "draw"})
-            tot, cbs, pngs, sizes = [], [], [], []
+            tot, cpu, cbs, pngs, sizes = [], [], [], [], []
             fulls = ex.blitter.full_draws
             import cProfile, pstats, os as _os
             prof = cProfile.Profile() if (_os.environ.get("KL_PROFILE") and dpr == 2) else None
             if prof: prof.enable()
             for v in _values(c, n):
                 parts.clear(); del sent[:]
-                t = _time.perf_counter()
+                t, tc = _time.perf_counter(), _time.process_time()
                 c.value = v
                 if ex.blitter.pending:        # the front end asks for the full draw
                     canvas.handle_event({"type": "draw"})
                 tot.append(_time.perf_counter() - t)
+                cpu.append(_time.process_time() - tc)
                 cbs.append(parts.get("cb", float("nan")))
                 pngs.append(parts.get("png", 0.0))
                 sizes.append(sum(sent))
@@ -120,7 +123,8 @@ def _measure(n):
                 pstats.Stats(prof).sort_stats("tottime").print_stats(18)
             rows.append({"plot": k + 1, "title": ex.title, "control": name, "dpr": dpr,
                          "pixels": list(map(int, canvas.get_width_height(physical=True))),
-                         "total_ms": 1e3 * _st.median(tot), "callback_ms": 1e3 * _st.median(cbs),
+                         "total_ms": 1e3 * _st.median(tot), "cpu_ms": 1e3 * _st.median(cpu),
+                         "callback_ms": 1e3 * _st.median(cbs),
                          "png_ms": 1e3 * _st.median(pngs), "kB": _st.median(sizes) / 1e3,
                          "full_draws": ex.blitter.full_draws - fulls, "n": n})
         ex._update, canvas.get_diff_image = upd0, diff0
@@ -160,11 +164,13 @@ def main(argv: list[str] | None = None) -> int:
     print(f"# kernel_latency, load {' '.join(f'{v:.1f}' for v in os.getloadavg())}, "
           f"{time.strftime('%H:%M UTC', time.gmtime())}")
     print(f"{'notebook':<28} {'plot':<4} {'control':<12} {'px':>3} {'pixels':>9} {'total':>7} "
+          f"{'cpu':>7} "
           f"{'callback':>8} {'png':>6} {'kB':>6} {'full':>4}")
     for path in paths:
         for r in run(path, args.changes):
             print(f"{path.name:<28} {r['plot']:<4} {r['control'][:12]:<12} {r['dpr']:>2}x "
                   f"{'x'.join(map(str, r['pixels'])):>9} {r['total_ms']:>5.1f}ms "
+                  f"{r['cpu_ms']:>5.1f}ms "
                   f"{r['callback_ms']:>6.1f}ms {r['png_ms']:>4.1f}ms {r['kB']:>6.1f} "
                   f"{r['full_draws']:>2}/{r['n']}", flush=True)
     print(f"# load at the end {' '.join(f'{v:.1f}' for v in os.getloadavg())}")

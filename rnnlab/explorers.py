@@ -115,6 +115,7 @@ class HiddenStateExplorer(Explorer):
                  states: Callable, max_chars: int = 120):
         super().__init__()
         self.models, self.vocab, self.states, self.max_chars = models, vocab, states, max_chars
+        self._run = functools.lru_cache(maxsize=64)(self._run_model)  # per (model, text)
         first = next(iter(examples.values()))
         self.pick = widgets.Dropdown(options=list(examples.items()), value=first,
                                      description="example")
@@ -141,6 +142,13 @@ class HiddenStateExplorer(Explorer):
     def _on_pick(self, change) -> None:
         self.text.value = change["new"]
 
+    def _run_model(self, name: str, s: str) -> tuple[np.ndarray, np.ndarray, str]:
+        """The states (hidden, T), p(next) (T - 1,) and greedy continuation for text s."""
+        model = self.models[name]
+        states, p_next = self.states(model, self.vocab.encode(s))
+        guess = text.sample(model, self.vocab, s, 20)[len(s):]
+        return states.T.detach().numpy(), p_next.detach().numpy(), guess
+
     def _update(self) -> bool:
         s = self.text.value
         if len(s) > self.max_chars:
@@ -149,18 +157,16 @@ class HiddenStateExplorer(Explorer):
             seq = self.vocab.encode(s)
         except ValueError as err:
             raise BadInput(str(err)) from None
-        model = self.models[self.model.value]
-        states, p_next = self.states(model, seq)
+        states, p_next, guess = self._run(self.model.value, s)
         n = len(seq)
-        self.image.set_data(states.T.detach().numpy())
-        self.image.set_extent((-0.5, n - 0.5, states.shape[-1] - 0.5, -0.5))
-        self.p_line.set_data(np.arange(n - 1), p_next.detach().numpy())
+        self.image.set_data(states)
+        self.image.set_extent((-0.5, n - 0.5, states.shape[0] - 0.5, -0.5))
+        self.p_line.set_data(np.arange(n - 1), p_next)
         full = fit_limits(self.ax_p, -0.5, n - 0.5, axis="x", pad=0.0, fill=0.6)
         step = 1 if n <= 60 else 5
         self.chars.set_texts([s[i].replace(" ", "␣") if i % step == 0 else ""
                               for i in range(n)])
-        guess = text.sample(model, self.vocab, s, 20)[n:]
-        mean_p = f"mean p(next) {p_next.mean().item():.2f}; " if n > 1 else ""
+        mean_p = f"mean p(next) {p_next.mean():.2f}; " if n > 1 else ""
         self.title_text.set_text(f"{self.model.value}: {mean_p}greedy continuation {guess!r}")
         return full
 
@@ -206,6 +212,7 @@ class TruncationExplorer(Explorer):
         self.k_grid = list(k_grid)
         self.shares, self.params = shares, params
         self.xs, self.targets = xs, targets
+        self._compute = functools.lru_cache(maxsize=256)(self._compute_uncached)  # (T, scale, k)
         t_max = len(xs)
         self.T = widgets.IntSlider(value=T, min=5, max=t_max, description="T")
         self.scale = widgets.FloatSlider(value=scale, min=0.25, max=2.0, step=0.05,
@@ -242,19 +249,24 @@ class TruncationExplorer(Explorer):
     def _positive(v):
         return np.where(v > 0, v, np.nan)  # a log axis leaves NaN out
 
-    def _update(self) -> bool:
-        T, k = self.T.value, self.k.value
-        params = self.params(self.scale.value)
+    def _compute_uncached(self, T: int, scale: float, k: int):
+        """The shares (full, truncated at k) and the relative errors for every k of the grid
+        below T, then k's own (0 when k >= T)."""
+        params = self.params(scale)
         xs, tg = self.xs[:T], self.targets[:T]
-        steps = np.arange(1, T + 1)
         full_s = self.shares(params, xs, tg)
         cut_s = self.shares(params, xs, tg, k=k)
+        ks = [j for j in self.k_grid if j < T]
+        errs = self._errors(T, scale, ks + ([k] if k < T else []))
+        err_now = float(errs[-1]) if k < T else 0.0
+        return full_s, cut_s, ks, errs[:len(ks)], err_now
+
+    def _update(self) -> bool:
+        T, k = self.T.value, self.k.value
+        full_s, cut_s, ks, errs, err_now = self._compute(T, float(self.scale.value), k)
+        steps = np.arange(1, T + 1)
         self.full_line.set_data(steps, self._positive(full_s))
         self.cut_dots.set_data(steps, self._positive(cut_s))
-        ks = [j for j in self.k_grid if j < T]
-        errs = self._errors(T, self.scale.value, ks + ([k] if k < T else []))
-        err_now = float(errs[-1]) if k < T else 0.0
-        errs = errs[:len(ks)]
         self.err_line.set_data(ks, np.maximum(errs, 1e-17))
         self.err_dot.set_data([k] if k < T else [], [max(err_now, 1e-17)] if k < T else [])
         pos = full_s[full_s > 0]

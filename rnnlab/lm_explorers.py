@@ -9,6 +9,7 @@ Both build on ``rnnlab.widgets.Explorer``: controls, a blitted figure, a guarded
 
 from __future__ import annotations
 
+import functools
 import html
 
 import ipywidgets as widgets
@@ -134,6 +135,7 @@ class SurprisalExplorer(Explorer):
                  vmax: float = 12.0):
         super().__init__()
         self.model, self.vocab, self.max_chars, self.vmax = model, vocab, max_chars, vmax
+        self._surprisal = functools.lru_cache(maxsize=64)(self._surprisal_uncached)  # per text
         first = next(iter(examples.values()))
         self.pick = widgets.Dropdown(options=list(examples.items()), value=first,
                                      description="example")
@@ -158,13 +160,16 @@ class SurprisalExplorer(Explorer):
     def _on_pick(self, change) -> None:
         self.text.value = change["new"]
 
+    def _surprisal_uncached(self, s: str) -> np.ndarray:
+        return charlm.surprisal(self.model, self.vocab, s)
+
     def colour(self, bits: float) -> str:
         return mpl.colors.to_hex(self.cmap(self.norm(min(bits, self.vmax))))
 
     def _update(self) -> bool:
         s = self.text.value
         try:
-            bits = charlm.surprisal(self.model, self.vocab, s)
+            bits = self._surprisal(s)
         except ValueError as err:
             self.readout.value = ""
             raise BadInput(str(err)) from None
