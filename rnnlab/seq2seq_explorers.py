@@ -41,7 +41,7 @@ class AttentionExplorer(Explorer):
                  max_steps: int):
         super().__init__()
         self.reply, self.max_input, self.max_steps = reply, max_input, max_steps
-        self._last = None
+        self._last = self._shown = None
         first = next(iter(examples.values()))
         self.pick = widgets.Dropdown(options=list(examples.items()), value=first,
                                      description="example")
@@ -75,9 +75,11 @@ class AttentionExplorer(Explorer):
         self.ax_row.set_ylabel("weight")
         self.title_text = self.ax_row.set_title(" ", fontsize=9, family="monospace")
         self.pick.observe(guarded(self.status)(self._on_pick), names="value")
+        # The heatmap and the characters change with the text only: moving the step slider
+        # redraws the box, the row and the title over a kept picture of them (Blitter's slow).
         self._start({"example": self.pick, "text": self.text, "step": self.step}, fig,
-                    [self.image, self.in_chars, self.out_chars, self.box, self.row,
-                     self.title_text], passive=("example",))
+                    [self.box, self.row, self.title_text], passive=("example",),
+                    slow=[self.image, self.in_chars, self.out_chars])
 
     def _on_pick(self, change) -> None:
         self.text.value = change["new"]
@@ -88,6 +90,7 @@ class AttentionExplorer(Explorer):
         text = self.text.value
         if self._last is None or self._last[0] != text:
             self._last = (text, self.reply(text))
+            self._shown = None
         reply = self._last[1]
         if reply.guess is None:
             raise BadInput(reply.message)
@@ -99,6 +102,8 @@ class AttentionExplorer(Explorer):
         reply = self._read()
         w = reply.weights.detach().double().numpy()
         steps, n_in = w.shape
+        self.slow_changed = self._shown is not reply     # a new text: a new heatmap
+        self._shown = reply
         grid = np.full((self.max_steps, self.max_input), np.nan)
         grid[:min(steps, self.max_steps), :min(n_in, self.max_input)] = \
             w[:self.max_steps, :self.max_input]

@@ -242,34 +242,54 @@ class Blitter:
     canvas is shown leaves ipympl with a broken image); until it has happened, updates only
     change the artists, and the pending draw shows them. With a backend that cannot blit (or Agg,
     whose ``blit`` is a no-op) the same calls still leave the canvas's buffer up to date.
-    ``full_draws`` and ``blits`` count what happened (for the tests)."""
+    ``full_draws`` and ``blits`` count what happened (for the tests).
 
-    def __init__(self, fig, artists=()):
+    ``slow`` artists (e.g. a heatmap that changes with the text but not with a step slider) are
+    animated too, and kept in a second background: ``update(slow=False)`` restores that one and
+    draws only the other artists."""
+
+    def __init__(self, fig, artists=(), slow=()):
         self.fig, self.canvas = fig, fig.canvas
         self.artists: list = []
-        self.background = None
+        self.slow: list = []
+        self.background = self.with_slow = None
         self.pending = False
         self.full_draws = self.blits = 0
         self.canvas.mpl_connect("draw_event", self._on_draw)
         self.add(*artists)
+        for artist in slow:
+            artist.set_animated(True)
+            self.slow.append(artist)
 
     def add(self, *artists) -> None:
         for artist in artists:
             artist.set_animated(True)
             self.artists.append(artist)
 
-    def _draw_artists(self) -> None:
-        for artist in self.artists:
+    def _draw(self, artists) -> None:
+        for artist in artists:
             if artist.get_visible() and artist.figure is not None:
                 self.fig.draw_artist(artist)
 
+    def _draw_artists(self) -> None:
+        self._draw(self.slow)
+        self._draw(self.artists)
+
+    def _keep_slow(self) -> None:
+        """Draw the slow artists on the background and keep the result."""
+        if self.slow:
+            self._draw(self.slow)
+            self.with_slow = self.canvas.copy_from_bbox(self.fig.bbox)
+
     def _on_draw(self, _event=None) -> None:
         self.background = self.canvas.copy_from_bbox(self.fig.bbox)
-        self._draw_artists()
+        self._keep_slow()
+        self._draw(self.artists)
         self.pending = False
         self.full_draws += 1
 
-    def update(self, full: bool = False) -> None:
+    def update(self, full: bool = False, slow: bool = True) -> None:
+        """``slow=False``: the slow artists did not change since the last update."""
         # Not canvas.supports_blit: ipympl's canvas says False, yet its blit() sends just the
         # changed pixels, which is the point here; what is needed is an Agg buffer to restore.
         if full or self.background is None or not hasattr(self.canvas, "restore_region"):
@@ -278,8 +298,12 @@ class Blitter:
             return
         if self.pending:  # a full draw is on its way and will show the artists as they are now
             return
-        self.canvas.restore_region(self.background)
-        self._draw_artists()
+        if slow or self.with_slow is None:
+            self.canvas.restore_region(self.background)
+            self._keep_slow()
+        else:
+            self.canvas.restore_region(self.with_slow)
+        self._draw(self.artists)
         self.canvas.blit(self.fig.bbox)
         self.blits += 1
 
@@ -474,11 +498,13 @@ class Explorer:
         self.updates = 0
 
     def _start(self, controls: dict[str, widgets.Widget], fig, animated,
-               passive: tuple[str, ...] = ()) -> None:
+               passive: tuple[str, ...] = (), slow=()) -> None:
         """``passive``: controls that only set another control (e.g. an example picker that
-        fills a text box), whose own change must not redraw a second time."""
+        fills a text box), whose own change must not redraw a second time. ``slow``: animated
+        artists that change less often; an ``_update`` that left them as they were sets
+        ``self.slow_changed = False`` (see ``Blitter``)."""
         self.controls, self.fig = controls, fig
-        self.blitter = Blitter(fig, animated)
+        self.blitter = Blitter(fig, animated, slow=slow)
         self.update = guarded(self.status)(self._run_update)
         for name, control in controls.items():
             if name not in passive:
@@ -488,9 +514,10 @@ class Explorer:
                                        title=self.title, below=self.below)
 
     def _run_update(self, _change=None) -> None:
+        self.slow_changed = True
         full = self._update()
         self.updates += 1
-        self.blitter.update(full=bool(full))
+        self.blitter.update(full=bool(full), slow=self.slow_changed)
 
     def _update(self) -> bool:
         raise NotImplementedError

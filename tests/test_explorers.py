@@ -36,7 +36,7 @@ def pixels(ex) -> np.ndarray:
 def animated_data(ex) -> list[np.ndarray]:
     """The data of every animated artist (lines, images), as float arrays."""
     out = []
-    for a in ex.blitter.artists:
+    for a in ex.blitter.artists + ex.blitter.slow:
         if hasattr(a, "get_xydata"):
             out.append(np.asarray(a.get_xydata(), dtype=float))
         elif hasattr(a, "get_heights"):      # a BarRow
@@ -48,7 +48,7 @@ def animated_data(ex) -> list[np.ndarray]:
 
 def texts(ex) -> list[str]:
     out = []
-    for a in ex.blitter.artists:
+    for a in ex.blitter.artists + ex.blitter.slow:
         if hasattr(a, "get_texts"):        # a TextRow: many labels as one artist
             out.extend(a.get_texts())
         elif hasattr(a, "get_text"):
@@ -411,6 +411,31 @@ def test_blitter_updates_the_pixels_without_a_widget_backend():
     blitted = pixels_of(fig)
     fig.canvas.draw()
     assert np.array_equal(pixels_of(fig), blitted)
+
+
+def test_blitter_keeps_slow_artists_in_a_second_background():
+    fig, ax = rw.figure(figsize=(3, 2), dpi=72)
+    fig.set_layout_engine("none")
+    ax.set_xlim(0, 10)
+    ax.set_ylim(-1, 1)
+    image = ax.imshow(np.random.default_rng(0).random((4, 10)), extent=(0, 10, -1, 1),
+                      aspect="auto")
+    (line,) = ax.plot([], [], color="red")
+    b = rw.Blitter(fig, [line], slow=[image])
+    b.update()
+    drawn = []
+    draw0 = image.draw
+    image.draw = lambda renderer: (drawn.append(1), draw0(renderer))
+    for k in range(3):
+        line.set_data(np.arange(11), np.sin(np.arange(11) + k))
+        b.update(slow=False)
+    assert drawn == [] and b.blits == 3           # the heatmap was not drawn again
+    blitted = pixels_of(fig)
+    fig.canvas.draw()
+    assert np.array_equal(pixels_of(fig), blitted)  # and the picture is the full one
+    image.set_data(np.random.default_rng(1).random((4, 10)))
+    b.update()                                      # slow artists changed: drawn again
+    assert len(drawn) >= 2 and not np.array_equal(pixels_of(fig), blitted)
 
 
 def pixels_of(fig):

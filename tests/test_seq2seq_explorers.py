@@ -134,10 +134,15 @@ def test_the_step_slider_does_not_run_the_model(date_model):
                       check=iso_date_problem, example="26 nov. 2026")
 
     ex = AttentionExplorer(reply, EXAMPLES, meta["max_input"], meta["max_len"])
+    ex.fig.canvas.draw()
+    drawn = []
+    draw0 = ex.image.draw
+    ex.image.draw = lambda renderer: (drawn.append(1), draw0(renderer))
     for step in (2, 5, 3, 9):
         ex.step.value = step
         assert ex.title_text.get_text().startswith(f"step {step}")
     assert texts == ["Thursday, November 26, 2026"]
+    assert drawn == []                       # nor redraw the heatmap: it is kept (Blitter slow)
     ex.text.value = "26 nov. 2026"
-    assert texts[-1] == "26 nov. 2026" and len(texts) == 2
+    assert texts[-1] == "26 nov. 2026" and len(texts) == 2 and len(drawn) == 1
     plt.close(ex.fig)
