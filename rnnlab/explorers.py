@@ -22,6 +22,7 @@ class                              lesson  what it shows
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 
@@ -32,7 +33,7 @@ from matplotlib.ticker import FuncFormatter
 
 from rnnlab import bptt, data, text
 from rnnlab import gradients as G
-from rnnlab.widgets import BadInput, Explorer, GateHeatmaps, figure, fit_limits, guarded
+from rnnlab.widgets import BadInput, Explorer, GateHeatmaps, TextRow, figure, fit_limits, guarded
 
 # Figures of interactive plots are drawn at 72 dpi: fewer pixels to render and send, so a
 # redraw reaches the screen in time on a high-density screen too (see Blitter).
@@ -114,6 +115,7 @@ class HiddenStateExplorer(Explorer):
                  states: Callable, max_chars: int = 120):
         super().__init__()
         self.models, self.vocab, self.states, self.max_chars = models, vocab, states, max_chars
+        self._run = functools.lru_cache(maxsize=64)(self._run_model)  # per (model, text)
         first = next(iter(examples.values()))
         self.pick = widgets.Dropdown(options=list(examples.items()), value=first,
                                      description="example")
@@ -131,17 +133,21 @@ class HiddenStateExplorer(Explorer):
         self.ax_p.set_ylabel("p(next)")
         self.ax_p.set_xticks([])
         # The characters under the bottom axis, drawn like tick labels but redrawn by blitting.
-        self.chars = [self.ax_p.text(i, -0.12, "", ha="center", va="top", fontsize=8,
-                                     family="monospace", clip_on=False,
-                                     transform=self.ax_p.get_xaxis_transform())
-                      for i in range(max_chars)]
+        self.chars = TextRow(self.ax_p, range(max_chars), -0.12, fontsize=8)
         self.title_text = self.ax_h.set_title(" ", fontsize=9)
         self.pick.observe(guarded(self.status)(self._on_pick), names="value")
         self._start({"example": self.pick, "text": self.text, "model": self.model}, fig,
-                    [self.image, self.p_line, self.title_text, *self.chars], passive=("example",))
+                    [self.image, self.p_line, self.title_text, self.chars], passive=("example",))
 
     def _on_pick(self, change) -> None:
         self.text.value = change["new"]
+
+    def _run_model(self, name: str, s: str) -> tuple[np.ndarray, np.ndarray, str]:
+        """The states (hidden, T), p(next) (T - 1,) and greedy continuation for text s."""
+        model = self.models[name]
+        states, p_next = self.states(model, self.vocab.encode(s))
+        guess = text.sample(model, self.vocab, s, 20)[len(s):]
+        return states.T.detach().numpy(), p_next.detach().numpy(), guess
 
     def _update(self) -> bool:
         s = self.text.value
@@ -151,18 +157,16 @@ class HiddenStateExplorer(Explorer):
             seq = self.vocab.encode(s)
         except ValueError as err:
             raise BadInput(str(err)) from None
-        model = self.models[self.model.value]
-        states, p_next = self.states(model, seq)
+        states, p_next, guess = self._run(self.model.value, s)
         n = len(seq)
-        self.image.set_data(states.T.detach().numpy())
-        self.image.set_extent((-0.5, n - 0.5, states.shape[-1] - 0.5, -0.5))
-        self.p_line.set_data(np.arange(n - 1), p_next.detach().numpy())
+        self.image.set_data(states)
+        self.image.set_extent((-0.5, n - 0.5, states.shape[0] - 0.5, -0.5))
+        self.p_line.set_data(np.arange(n - 1), p_next)
         full = fit_limits(self.ax_p, -0.5, n - 0.5, axis="x", pad=0.0, fill=0.6)
         step = 1 if n <= 60 else 5
-        for i, label in enumerate(self.chars):
-            label.set_text(s[i].replace(" ", "␣") if i < n and i % step == 0 else "")
-        guess = text.sample(model, self.vocab, s, 20)[n:]
-        mean_p = f"mean p(next) {p_next.mean().item():.2f}; " if n > 1 else ""
+        self.chars.set_texts([s[i].replace(" ", "␣") if i % step == 0 else ""
+                              for i in range(n)])
+        mean_p = f"mean p(next) {p_next.mean():.2f}; " if n > 1 else ""
         self.title_text.set_text(f"{self.model.value}: {mean_p}greedy continuation {guess!r}")
         return full
 
@@ -208,6 +212,7 @@ class TruncationExplorer(Explorer):
         self.k_grid = list(k_grid)
         self.shares, self.params = shares, params
         self.xs, self.targets = xs, targets
+        self._compute = functools.lru_cache(maxsize=256)(self._compute_uncached)  # (T, scale, k)
         t_max = len(xs)
         self.T = widgets.IntSlider(value=T, min=5, max=t_max, description="T")
         self.scale = widgets.FloatSlider(value=scale, min=0.25, max=2.0, step=0.05,
@@ -226,6 +231,10 @@ class TruncationExplorer(Explorer):
         (self.err_dot,) = self.ax_r.loglog([], [], "o", ms=9, color="tab:orange")
         self.ax_r.set_xlabel("truncation k")
         self.ax_r.set_ylabel("relative error of dL/dW_hh")
+        # The x-axes hold every T and k the sliders reach, so moving T or k only redraws the
+        # curves (a blit); only a y-range that no longer fits redraws the axes.
+        self.ax_l.set_xlim(0, t_max + 1)
+        self.ax_r.set_xlim(0.8, max([j for j in self.k_grid if j < t_max] or [1]) * 1.25)
         self._start({"T": self.T, "scale": self.scale, "k": self.k}, fig,
                     [self.full_line, self.cut_dots, self.err_line, self.err_dot])
 
@@ -240,25 +249,28 @@ class TruncationExplorer(Explorer):
     def _positive(v):
         return np.where(v > 0, v, np.nan)  # a log axis leaves NaN out
 
-    def _update(self) -> bool:
-        T, k = self.T.value, self.k.value
-        params = self.params(self.scale.value)
+    def _compute_uncached(self, T: int, scale: float, k: int):
+        """The shares (full, truncated at k) and the relative errors for every k of the grid
+        below T, then k's own (0 when k >= T)."""
+        params = self.params(scale)
         xs, tg = self.xs[:T], self.targets[:T]
-        steps = np.arange(1, T + 1)
         full_s = self.shares(params, xs, tg)
         cut_s = self.shares(params, xs, tg, k=k)
+        ks = [j for j in self.k_grid if j < T]
+        errs = self._errors(T, scale, ks + ([k] if k < T else []))
+        err_now = float(errs[-1]) if k < T else 0.0
+        return full_s, cut_s, ks, errs[:len(ks)], err_now
+
+    def _update(self) -> bool:
+        T, k = self.T.value, self.k.value
+        full_s, cut_s, ks, errs, err_now = self._compute(T, float(self.scale.value), k)
+        steps = np.arange(1, T + 1)
         self.full_line.set_data(steps, self._positive(full_s))
         self.cut_dots.set_data(steps, self._positive(cut_s))
-        ks = [j for j in self.k_grid if j < T]
-        errs = self._errors(T, self.scale.value, ks + ([k] if k < T else []))
-        err_now = float(errs[-1]) if k < T else 0.0
-        errs = errs[:len(ks)]
         self.err_line.set_data(ks, np.maximum(errs, 1e-17))
         self.err_dot.set_data([k] if k < T else [], [max(err_now, 1e-17)] if k < T else [])
         pos = full_s[full_s > 0]
-        full = fit_limits(self.ax_l, 0, T + 1, axis="x", pad=0.15, fill=0.6)
-        full |= fit_limits(self.ax_l, pos.min(), pos.max(), pad=0.3, fill=0.4)
-        full |= fit_limits(self.ax_r, 0.8, max(ks) * 1.25, axis="x", pad=0.0, fill=1.0)
+        full = fit_limits(self.ax_l, pos.min(), pos.max(), pad=0.3, fill=0.4)
         full |= fit_limits(self.ax_r, max(errs.min(), 1e-17), max(errs.max(), 1e-16), pad=0.3,
                            fill=0.4)
         kept = int((cut_s > 0).sum())
@@ -304,6 +316,8 @@ class GradientNormExplorer(Explorer):
                                      value=0.0, description="clipping"),
         }
         self.c = c
+        # Each setting's profile is computed once: moving a slider back is a look-up.
+        self.profile = functools.lru_cache(maxsize=512)(G.profile)
         fig, ax = figure(figsize=(8.0, 4.0), dpi=DPI)
         self.ax = ax
         self.lines = {
@@ -331,7 +345,7 @@ class GradientNormExplorer(Explorer):
         values = []
         for rho in (self.c["rho"].min, self.c["rho"].max):
             for name in {cell, "RNN"}:
-                p = G.profile(name, T, hidden, rho, f, init, clip)
+                p = self.profile(name, T, hidden, rho, f, init, clip)
                 for arr in (p.log_norms, p.log_clipped if clip else None, p.log_theory,
                             p.log_bound):
                     if arr is not None:
@@ -344,14 +358,14 @@ class GradientNormExplorer(Explorer):
         c, lines = self.c, self.lines
         cell, T, hidden, rho = c["cell"].value, c["T"].value, c["hidden"].value, c["rho"].value
         f, init, clip = c["f"].value, c["init"].value, c["clip"].value or None
-        p = G.profile(cell, T, hidden, rho, f, init, clip)
+        p = self.profile(cell, T, hidden, rho, f, init, clip)
         shown = np.isfinite(p.log_norms)
         lines["measured"].set_data(p.t[shown], p.log_norms[shown])
         lines["clipped"].set_data(*((p.t[shown], p.log_clipped[shown]) if clip else ([], [])))
         lines["theory"].set_data(*((p.t, p.log_theory) if p.log_theory is not None else ([], [])))
         lines["bound"].set_data(*((p.t, p.log_bound) if p.log_bound is not None else ([], [])))
         if cell != "RNN":  # the vanilla RNN (with f) beside the gated cell, for comparison
-            pv = G.profile("RNN", T, hidden, rho, f, init)
+            pv = self.profile("RNN", T, hidden, rho, f, init, clip)
             ok = np.isfinite(pv.log_norms)
             lines["vanilla"].set_data(pv.t[ok], pv.log_norms[ok])
             lines["vanilla"].set_label(f"vanilla {f} RNN, same settings")
@@ -526,7 +540,8 @@ class GateExplorer(Explorer):
         if title:
             self.title = title
         n_seq, T, n_units = gates[0][1].shape
-        self.n_seq, self.n_units, self.describe = n_seq, n_units, describe
+        self.n_seq, self.n_units = n_seq, n_units
+        self.describe = functools.lru_cache(maxsize=None)(describe)  # may run a model: once per k
         units = units or (0, n_units - 1)
         self.sequence = widgets.IntSlider(value=0, min=0, max=n_seq - 1, description="sequence")
         self.units = widgets.IntRangeSlider(value=units, min=0, max=n_units - 1,

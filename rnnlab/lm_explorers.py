@@ -9,6 +9,7 @@ Both build on ``rnnlab.widgets.Explorer``: controls, a blitted figure, a guarded
 
 from __future__ import annotations
 
+import functools
 import html
 
 import ipywidgets as widgets
@@ -18,7 +19,7 @@ import torch
 
 from rnnlab import charlm, text
 from rnnlab.corpus import OpenVocab
-from rnnlab.widgets import BadInput, Explorer, figure, guarded
+from rnnlab.widgets import BadInput, BarRow, Explorer, TextRow, figure, guarded
 
 DPI = 72
 
@@ -31,51 +32,94 @@ class SampleExplorer(Explorer):
     """The model's distribution over the next character after ``prompt`` at a temperature
     (the ``top`` most likely characters, bars), and ``length`` characters sampled with that
     temperature from a fixed seed (title), so each setting always shows the same sample.
-    Temperature 0 is greedy decoding."""
+    Temperature 0 is greedy decoding.
+
+    The samples for every temperature on the slider are drawn together, one batch row per
+    temperature, when the prompt changes (``samples``); moving the slider then only looks one
+    up. Every row uses the same uniform random numbers (inverse-CDF sampling), so neighbouring
+    temperatures give samples that part ways where their distributions differ enough."""
 
     title = "Sampling temperature"
 
-    def __init__(self, model, vocab: OpenVocab, prompt: str = "The ", length: int = 80,
+    def __init__(self, model, vocab: OpenVocab, prompt: str = "The ", length: int = 70,
                  top: int = 15, seed: int = 0):
         super().__init__()
         self.model, self.vocab, self.length, self.top, self.seed = (model, vocab, length, top,
                                                                     seed)
+        self._cache: dict[str, tuple[torch.Tensor, dict[float, str]]] = {}
         self.temperature = widgets.FloatSlider(value=1.0, min=0.0, max=2.0, step=0.1,
                                                description="temperature",
                                                continuous_update=False)
         self.prompt = widgets.Text(value=prompt, description="prompt", continuous_update=False)
         fig, self.ax = figure(figsize=(8.0, 3.4), dpi=DPI)
-        self.bars = self.ax.bar(np.arange(top), np.zeros(top), color="tab:blue")
+        self.bars = BarRow(self.ax, top, color="tab:blue")
         self.ax.set_ylim(0, 1.05)
         self.ax.set_ylabel("p(next character)")
         self.ax.set_xticks([])
         self.ax.set_xlim(-0.6, top - 0.4)
-        self.labels = [self.ax.text(i, -0.03, "", ha="center", va="top", family="monospace",
-                                    fontsize=10, clip_on=False,
-                                    transform=self.ax.get_xaxis_transform())
-                       for i in range(top)]
+        self.labels = TextRow(self.ax, range(top), -0.03, fontsize=10)
         self.sample_text = self.ax.set_title(" ", fontsize=9, family="monospace", loc="left")
         self._start({"temperature": self.temperature, "prompt": self.prompt}, fig,
-                    [*self.bars, *self.labels, self.sample_text])
+                    [self.bars, self.labels, self.sample_text])
 
     def _update(self) -> bool:
         prompt, t = self.prompt.value, float(self.temperature.value)
         if not prompt:
             raise BadInput("type a prompt of at least one character")
-        ids = self.vocab.encode(prompt)
-        with torch.no_grad():
-            logits, _ = self.model(ids[None], None)
-        probs = text.next_char_probs(logits[0, -1].double(), t).numpy()
+        text.next_char_probs(torch.zeros(1), t)   # a bad temperature is one line
+        key = round(t, 6)
+        logits, samples = self._cache.get(prompt, (None, {}))
+        if key not in samples:
+            grid = self._grid() if logits is None else [key]
+            logits, drawn = self.samples(prompt, grid)
+            self._cache = {prompt: (logits, {**samples, **drawn})}
+            samples = self._cache[prompt][1]
+        probs = text.next_char_probs(logits.double(), t).numpy()
         order = np.argsort(-probs, kind="stable")[: self.top]
-        for bar, label, k in zip(self.bars, self.labels, order, strict=True):
-            bar.set_height(probs[k])
-            label.set_text(_shown(self.vocab.chars[k]))
-        gen = torch.Generator().manual_seed(self.seed)
-        out = text.sample(self.model, self.vocab, prompt, self.length, t, generator=gen)
+        self.bars.set_heights(probs[order])
+        self.labels.set_texts([_shown(self.vocab.chars[k]) for k in order])
+        out = samples[key]
         cont = out[len(prompt):].replace("\n", "⏎")
         self.sample_text.set_text(f"T = {t:.1f}: {prompt[-20:]!r} + {cont[:70]!r}")
         self.last_sample = out
         return False
+
+    def _grid(self) -> list[float]:
+        s = self.temperature
+        n = int(round((s.max - s.min) / s.step))
+        return sorted({round(s.min + i * s.step, 6) for i in range(n + 1)}
+                      | {round(float(s.value), 6)})
+
+    @torch.no_grad()
+    def samples(self, prompt: str, temperatures: list[float]) -> tuple[torch.Tensor, dict]:
+        """The logits of the character after ``prompt`` and, for each temperature, prompt +
+        ``length`` sampled characters (one batch row per temperature, shared random numbers
+        from ``seed``; temperature 0 takes the most likely character)."""
+        ids = self.vocab.encode(prompt)
+        temps = torch.tensor(temperatures, dtype=torch.float64)
+        greedy = temps == 0
+        u = torch.rand(self.length, generator=torch.Generator().manual_seed(self.seed),
+                       dtype=torch.float64)
+        was_training = self.model.training
+        self.model.eval()
+        try:
+            logits, h = self.model(ids[None].expand(len(temperatures), -1), None)
+            first = logits[0, -1].clone()
+            out = []
+            for step in range(self.length):
+                z = logits[:, -1].double()
+                p = torch.softmax(z / torch.where(greedy, 1.0, temps)[:, None], dim=-1)
+                cdf = p.cumsum(-1)
+                drawn = torch.searchsorted(cdf, torch.full((len(temps), 1), u[step]))[:, 0]
+                nxt = torch.where(greedy, z.argmax(-1), drawn.clamp(max=z.shape[-1] - 1))
+                out.append(nxt)
+                logits, h = self.model(nxt[:, None], h)
+        finally:
+            self.model.train(was_training)
+        rows = torch.stack(out, 1).tolist() if out else [[] for _ in temperatures]
+        start = ids.tolist()
+        return first, {t: self.vocab.decode(start + r)
+                       for t, r in zip(temperatures, rows, strict=True)}
 
 
 class SurprisalExplorer(Explorer):
@@ -91,6 +135,7 @@ class SurprisalExplorer(Explorer):
                  vmax: float = 12.0):
         super().__init__()
         self.model, self.vocab, self.max_chars, self.vmax = model, vocab, max_chars, vmax
+        self._surprisal = functools.lru_cache(maxsize=64)(self._surprisal_uncached)  # per text
         first = next(iter(examples.values()))
         self.pick = widgets.Dropdown(options=list(examples.items()), value=first,
                                      description="example")
@@ -99,25 +144,24 @@ class SurprisalExplorer(Explorer):
         self.cmap = mpl.colormaps["YlOrRd"]
         self.norm = mpl.colors.Normalize(0, vmax)
         fig, self.ax = figure(figsize=(8.0, 3.0), dpi=DPI)
-        self.bars = self.ax.bar(np.arange(max_chars), np.zeros(max_chars), width=0.9,
-                                edgecolor="0.5", linewidth=0.3)
+        self.bars = BarRow(self.ax, max_chars, width=0.9, edgecolor="face", linewidth=0.3)
         self.ax.set_ylim(0, vmax)
         self.ax.set_xlim(-0.6, max_chars - 0.4)
         self.ax.set_ylabel("bits")
         self.ax.set_xticks([])
-        self.chars = [self.ax.text(i, -0.03, "", ha="center", va="top", family="monospace",
-                                   fontsize=8, clip_on=False,
-                                   transform=self.ax.get_xaxis_transform())
-                      for i in range(max_chars)]
+        self.chars = TextRow(self.ax, range(max_chars), -0.03, fontsize=8)
         self.summary = self.ax.set_title(" ", fontsize=9)
         self.readout = widgets.HTML("")
         self.below = [self.readout]
         self.pick.observe(guarded(self.status)(self._on_pick), names="value")
         self._start({"example": self.pick, "text": self.text}, fig,
-                    [*self.bars, *self.chars, self.summary], passive=("example",))
+                    [self.bars, self.chars, self.summary], passive=("example",))
 
     def _on_pick(self, change) -> None:
         self.text.value = change["new"]
+
+    def _surprisal_uncached(self, s: str) -> np.ndarray:
+        return charlm.surprisal(self.model, self.vocab, s)
 
     def colour(self, bits: float) -> str:
         return mpl.colors.to_hex(self.cmap(self.norm(min(bits, self.vmax))))
@@ -125,20 +169,15 @@ class SurprisalExplorer(Explorer):
     def _update(self) -> bool:
         s = self.text.value
         try:
-            bits = charlm.surprisal(self.model, self.vocab, s)
+            bits = self._surprisal(s)
         except ValueError as err:
             self.readout.value = ""
             raise BadInput(str(err)) from None
         self.bits = bits
         n = min(len(s), self.max_chars)
-        for i, (bar, label) in enumerate(zip(self.bars, self.chars, strict=True)):
-            if i < n:
-                bar.set_height(min(bits[i], self.vmax))
-                bar.set_color(self.colour(bits[i]))
-                label.set_text(_shown(s[i]))
-            else:
-                bar.set_height(0.0)
-                label.set_text("")
+        shown = np.minimum(bits[:n], self.vmax)
+        self.bars.set_heights(shown, colors=self.cmap(self.norm(shown)))
+        self.chars.set_texts([_shown(ch) for ch in s[:n]])
         unseen = sorted({ch for ch in s if ch not in self.vocab.index})
         cut = f" (first {self.max_chars} of {len(s)} plotted)" if len(s) > self.max_chars else ""
         self.summary.set_text(f"mean {bits.mean():.2f} bits per character over {len(s)}{cut}")

@@ -20,7 +20,7 @@ import ipywidgets as widgets
 import numpy as np
 from matplotlib.patches import Rectangle
 
-from rnnlab.widgets import BadInput, Explorer, figure, guarded
+from rnnlab.widgets import BadInput, Explorer, TextRow, figure, guarded
 
 DPI = 72
 
@@ -41,6 +41,7 @@ class AttentionExplorer(Explorer):
                  max_steps: int):
         super().__init__()
         self.reply, self.max_input, self.max_steps = reply, max_input, max_steps
+        self._last = self._shown = None
         first = next(iter(examples.values()))
         self.pick = widgets.Dropdown(options=list(examples.items()), value=first,
                                      description="example")
@@ -62,13 +63,9 @@ class AttentionExplorer(Explorer):
         self.ax_map.set_yticks([])
         self.ax_map.set_ylabel("output step", labelpad=14)
         # Characters beside the axes, drawn like tick labels but redrawn by blitting.
-        x_axis, y_axis = self.ax_map.get_xaxis_transform(), self.ax_map.get_yaxis_transform()
-        self.in_chars = [self.ax_map.text(j, 1.01, "", ha="center", va="bottom", fontsize=9,
-                                          family="monospace", transform=x_axis, clip_on=False)
-                         for j in range(max_input)]
-        self.out_chars = [self.ax_map.text(-0.01, i, "", ha="right", va="center", fontsize=9,
-                                           family="monospace", transform=y_axis, clip_on=False)
-                          for i in range(max_steps)]
+        self.in_chars = TextRow(self.ax_map, range(max_input), 1.01, fontsize=9, va="bottom")
+        self.out_chars = TextRow(self.ax_map, range(max_steps), -0.01, axis="y", fontsize=9,
+                                 ha="right", va="center")
         self.box = Rectangle((-0.5, -0.5), max_input, 1, fill=False, ec="tab:red", lw=1.5)
         self.ax_map.add_patch(self.box)
         (self.row,) = self.ax_row.plot([], [], "o-", ms=3, color="tab:blue")
@@ -78,16 +75,23 @@ class AttentionExplorer(Explorer):
         self.ax_row.set_ylabel("weight")
         self.title_text = self.ax_row.set_title(" ", fontsize=9, family="monospace")
         self.pick.observe(guarded(self.status)(self._on_pick), names="value")
+        # The heatmap and the characters change with the text only: moving the step slider
+        # redraws the box, the row and the title over a kept picture of them (Blitter's slow).
         self._start({"example": self.pick, "text": self.text, "step": self.step}, fig,
-                    [self.image, *self.in_chars, *self.out_chars, self.box, self.row,
-                     self.title_text], passive=("example",))
+                    [self.box, self.row, self.title_text], passive=("example",),
+                    slow=[self.image, self.in_chars, self.out_chars])
 
     def _on_pick(self, change) -> None:
         self.text.value = change["new"]
 
     def _read(self):
-        """The model's answer to the text box, or BadInput with its message."""
-        reply = self.reply(self.text.value)
+        """The model's answer to the text box, or BadInput with its message. The answer to
+        the last text is kept: moving the step slider does not run the model again."""
+        text = self.text.value
+        if self._last is None or self._last[0] != text:
+            self._last = (text, self.reply(text))
+            self._shown = None
+        reply = self._last[1]
         if reply.guess is None:
             raise BadInput(reply.message)
         if reply.weights is None:
@@ -98,16 +102,16 @@ class AttentionExplorer(Explorer):
         reply = self._read()
         w = reply.weights.detach().double().numpy()
         steps, n_in = w.shape
+        self.slow_changed = self._shown is not reply     # a new text: a new heatmap
+        self._shown = reply
         grid = np.full((self.max_steps, self.max_input), np.nan)
         grid[:min(steps, self.max_steps), :min(n_in, self.max_input)] = \
             w[:self.max_steps, :self.max_input]
         self.image.set_data(grid)
         src = reply.source
-        for j, label in enumerate(self.in_chars):
-            label.set_text(src[j].replace(" ", "␣") if j < len(src) else "")
+        self.in_chars.set_texts([ch.replace(" ", "␣") for ch in src])
         written = list(reply.guess) + ["<eos>"] * (steps > len(reply.guess))
-        for i, label in enumerate(self.out_chars):
-            label.set_text(written[i] if i < steps else "")
+        self.out_chars.set_texts(written[:steps])
         k = min(self.step.value, steps)  # a step past the end shows the last one
         self.box.set_bounds(-0.5, k - 1.5, n_in, 1)
         self.row.set_data(np.arange(n_in), w[k - 1])

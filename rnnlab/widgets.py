@@ -11,16 +11,24 @@
   axes themselves must change; ``fit_limits`` decides when that is.
 * ``Explorer``: the base of the course's interactive plots (``rnnlab.explorers``): controls, a
   figure, a guarded update, a status line, shown as one panel.
+* ``TextRow`` and ``BarRow``: many labels or bars as one artist, so a blit draws them in one
+  call; ``figure()`` also makes ipympl's canvas send cheaper images (``_diff_image``: only the
+  changed rectangle, PNG without filters). Together these keep slider-to-screen under 100 ms
+  (``benchmarks/widget_latency.py``; ``benchmarks/kernel_latency.py`` times the kernel's part).
 """
 
 from __future__ import annotations
 
 import functools
 import os
+import struct
+import zlib
 from collections.abc import Callable, Iterable
 
 import ipywidgets as widgets
 import numpy as np
+from matplotlib.collections import PathCollection, PolyCollection
+from matplotlib.path import Path
 
 # (callback name, "ExceptionType: message") for every unexpected exception in a guarded callback.
 ERRORS: list[tuple[str, str]] = []
@@ -153,7 +161,59 @@ def figure(figsize=(6.4, 3.6), nrows: int = 1, ncols: int = 1, dpi: float | None
         canvas.header_visible = False
         canvas.toolbar_position = "right"
         canvas.resizable = False
+        fast_images(canvas)
     return fig, ax
+
+
+def png_bytes(rgba: np.ndarray, level: int = 1) -> bytes:
+    """(h, w, 4) uint8 pixels as a PNG file: no row filters, zlib at ``level``. Several times
+    faster than PIL's default (adaptive filters, level 6) on a figure's pixels; a little larger."""
+    h, w, _ = rgba.shape
+    raw = np.zeros((h, 4 * w + 1), np.uint8)         # each row: filter byte 0, then the pixels
+    raw[:, 1:] = rgba.reshape(h, 4 * w)
+
+    def chunk(tag: bytes, data: bytes) -> bytes:
+        return (struct.pack(">I", len(data)) + tag + data
+                + struct.pack(">I", zlib.crc32(tag + data)))
+
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 6, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw.tobytes(), level)) + chunk(b"IEND", b""))
+
+
+def _diff_image(canvas) -> bytes | None:
+    """``get_diff_image`` of matplotlib's web canvas (ipympl's base), made cheaper.
+
+    As there: the whole figure when the front end needs it (first image, new size, transparent
+    pixels), else only the pixels that changed since the last image, the others transparent.
+    Here a diff image is cropped to the rectangle from the top-left corner to the last changed
+    row and column (the front end draws it at (0, 0), so the rest stays as it was) and encoded
+    by ``png_bytes``."""
+    if not canvas._png_is_old:
+        return None
+    pixels = np.asarray(canvas.get_renderer().buffer_rgba())
+    buff = pixels.view(np.uint32).squeeze(2)
+    if (canvas._force_full or buff.shape != canvas._last_buff.shape
+            or (pixels[:, :, 3] != 255).any()):
+        canvas.set_image_mode("full")
+        output = buff
+    else:
+        canvas.set_image_mode("diff")
+        changed = buff != canvas._last_buff
+        rows, cols = np.flatnonzero(changed.any(axis=1)), np.flatnonzero(changed.any(axis=0))
+        r, c = (rows[-1] + 1, cols[-1] + 1) if rows.size else (1, 1)
+        output = np.where(changed[:r, :c], buff[:r, :c], 0)
+    canvas._last_buff = buff.copy()
+    canvas._force_full = False
+    canvas._png_is_old = False
+    return png_bytes(np.ascontiguousarray(output).view(np.uint8).reshape(*output.shape, 4))
+
+
+def fast_images(canvas) -> None:
+    """Make ``canvas`` (ipympl's) send its images through ``_diff_image``, if it has the
+    attributes that relies on (matplotlib 3.5-3.11's web canvas); otherwise leave it alone."""
+    needed = ("_png_is_old", "_force_full", "_last_buff", "set_image_mode", "get_diff_image")
+    if all(hasattr(canvas, name) for name in needed):
+        canvas.get_diff_image = functools.partial(_diff_image, canvas)
 
 
 def canvas_widget(fig) -> widgets.Widget:
@@ -187,34 +247,54 @@ class Blitter:
     canvas is shown leaves ipympl with a broken image); until it has happened, updates only
     change the artists, and the pending draw shows them. With a backend that cannot blit (or Agg,
     whose ``blit`` is a no-op) the same calls still leave the canvas's buffer up to date.
-    ``full_draws`` and ``blits`` count what happened (for the tests)."""
+    ``full_draws`` and ``blits`` count what happened (for the tests).
 
-    def __init__(self, fig, artists=()):
+    ``slow`` artists (e.g. a heatmap that changes with the text but not with a step slider) are
+    animated too, and kept in a second background: ``update(slow=False)`` restores that one and
+    draws only the other artists."""
+
+    def __init__(self, fig, artists=(), slow=()):
         self.fig, self.canvas = fig, fig.canvas
         self.artists: list = []
-        self.background = None
+        self.slow: list = []
+        self.background = self.with_slow = None
         self.pending = False
         self.full_draws = self.blits = 0
         self.canvas.mpl_connect("draw_event", self._on_draw)
         self.add(*artists)
+        for artist in slow:
+            artist.set_animated(True)
+            self.slow.append(artist)
 
     def add(self, *artists) -> None:
         for artist in artists:
             artist.set_animated(True)
             self.artists.append(artist)
 
-    def _draw_artists(self) -> None:
-        for artist in self.artists:
+    def _draw(self, artists) -> None:
+        for artist in artists:
             if artist.get_visible() and artist.figure is not None:
                 self.fig.draw_artist(artist)
 
+    def _draw_artists(self) -> None:
+        self._draw(self.slow)
+        self._draw(self.artists)
+
+    def _keep_slow(self) -> None:
+        """Draw the slow artists on the background and keep the result."""
+        if self.slow:
+            self._draw(self.slow)
+            self.with_slow = self.canvas.copy_from_bbox(self.fig.bbox)
+
     def _on_draw(self, _event=None) -> None:
         self.background = self.canvas.copy_from_bbox(self.fig.bbox)
-        self._draw_artists()
+        self._keep_slow()
+        self._draw(self.artists)
         self.pending = False
         self.full_draws += 1
 
-    def update(self, full: bool = False) -> None:
+    def update(self, full: bool = False, slow: bool = True) -> None:
+        """``slow=False``: the slow artists did not change since the last update."""
         # Not canvas.supports_blit: ipympl's canvas says False, yet its blit() sends just the
         # changed pixels, which is the point here; what is needed is an Agg buffer to restore.
         if full or self.background is None or not hasattr(self.canvas, "restore_region"):
@@ -223,8 +303,12 @@ class Blitter:
             return
         if self.pending:  # a full draw is on its way and will show the artists as they are now
             return
-        self.canvas.restore_region(self.background)
-        self._draw_artists()
+        if slow or self.with_slow is None:
+            self.canvas.restore_region(self.background)
+            self._keep_slow()
+        else:
+            self.canvas.restore_region(self.with_slow)
+        self._draw(self.artists)
         self.canvas.blit(self.fig.bbox)
         self.blits += 1
 
@@ -251,6 +335,100 @@ def fit_limits(ax, lo: float, hi: float, axis: str = "y", pad: float = 0.1,
     new = np.array([lo - pad * span, hi + pad * span])
     put(*(10 ** new if log else new))
     return True
+
+
+class TextRow(PathCollection):
+    """Short labels along one axis, e.g. a sequence's characters under a plot, as one artist.
+
+    Drawn like tick labels (one ``ax.text`` each) they cost a text layout and a glyph
+    rendering per label per redraw, which a blit of 40-120 labels cannot afford. Here each
+    distinct label's outline is made once (``TextPath``, cached) and all are drawn in one call
+    (a ``PathCollection``). ``axis="x"``: label i sits at x = ``positions[i]`` (data) and
+    y = ``at`` (axes fraction); ``axis="y"``: at y = ``positions[i]`` and x = ``at``. ``ha`` and
+    ``va`` align each label's box with that point as for ``ax.text``. ``set_texts(texts)`` shows
+    ``texts[i]`` at position i ("" for none); ``get_texts()`` returns them. A transparent
+    placeholder label keeps room for the row in the figure's layout."""
+
+    _glyphs: dict = {}  # (text, family, size, ha, baseline) -> outline, shared
+
+    def __init__(self, ax, positions, at: float, axis: str = "x", fontsize: float = 8,
+                 ha: str = "center", va: str = "top", family: str = "monospace",
+                 color="black"):
+        from matplotlib.font_manager import FontProperties
+        from matplotlib.textpath import text_to_path
+        from matplotlib.transforms import Affine2D
+
+        self.positions, self.at, self.axis = list(positions), at, axis
+        self.ha, self.fontsize = ha, fontsize
+        self.prop = FontProperties(family=family, size=fontsize)
+        self._measure = text_to_path.get_text_width_height_descent
+        _w, height, descent = self._measure("lp", self.prop, ismath=False)
+        self.baseline = {"top": -(height - descent), "bottom": descent,
+                         "center": -(height / 2 - descent), "baseline": 0.0}[va]
+        offsets = ax.get_xaxis_transform() if axis == "x" else ax.get_yaxis_transform()
+        super().__init__([], offsets=np.zeros((0, 2)), offset_transform=offsets,
+                         transform=Affine2D().scale(1 / 72) + ax.figure.dpi_scale_trans,
+                         facecolors=color, edgecolors="none", linewidths=0, clip_on=False)
+        ax.add_collection(self, autolim=False)
+        where = (self.positions[0], at) if axis == "x" else (at, self.positions[0])
+        ax.text(*where, "lp", transform=offsets, ha=ha, va=va, fontsize=fontsize,
+                family=family, alpha=0.0, clip_on=False)
+        self._texts: list[str] = []
+
+    def _path(self, s: str) -> Path:
+        from matplotlib.textpath import TextPath
+
+        key = (s, self.prop.get_family()[0], self.fontsize, self.ha, self.baseline)
+        if key not in TextRow._glyphs:
+            width, _h, _d = self._measure(s, self.prop, ismath=False)
+            dx = {"center": -width / 2, "left": 0.0, "right": -width}[self.ha]
+            p = TextPath((0, 0), s, prop=self.prop)
+            TextRow._glyphs[key] = Path(p.vertices + (dx, self.baseline), p.codes)
+        return TextRow._glyphs[key]
+
+    def set_texts(self, texts) -> None:
+        texts = [str(t) for t in texts][:len(self.positions)]
+        self._texts = texts
+        shown = [(i, t) for i, t in enumerate(texts) if t.strip()]
+        self.set_paths([self._path(t) for _i, t in shown])
+        xy = [(self.positions[i], self.at) if self.axis == "x" else (self.at, self.positions[i])
+              for i, _t in shown]
+        self.set_offsets(np.array(xy, dtype=float).reshape(-1, 2))
+
+    def get_texts(self) -> list[str]:
+        return list(self._texts)
+
+
+class BarRow(PolyCollection):
+    """Bars at x = 0, 1, ..., n - 1 (width ``width``, from 0 up to each height) as one artist,
+    for plots whose bars all change at once: one drawing call instead of one per bar (a blit
+    of 60 ``ax.bar`` rectangles costs more than the rest of the plot). ``set_heights(heights,
+    colors=None)``; ``get_heights()``."""
+
+    def __init__(self, ax, n: int, width: float = 0.8, color="tab:blue", **kw):
+        self.x = np.arange(n, dtype=float)
+        self.width = width
+        self._heights = np.zeros(n)
+        super().__init__(self._verts(), facecolors=color, **kw)
+        ax.add_collection(self, autolim=False)
+
+    def _verts(self) -> np.ndarray:
+        x0, x1, h = self.x - self.width / 2, self.x + self.width / 2, self._heights
+        zero = np.zeros_like(h)
+        return np.stack([np.stack([x0, zero], 1), np.stack([x0, h], 1), np.stack([x1, h], 1),
+                         np.stack([x1, zero], 1)], 1)
+
+    def set_heights(self, heights, colors=None) -> None:
+        h = np.zeros(len(self.x))
+        values = np.asarray(heights, dtype=float)[:len(h)]
+        h[:len(values)] = values
+        self._heights = h
+        self.set_verts(self._verts())
+        if colors is not None:
+            self.set_facecolor(colors)
+
+    def get_heights(self) -> np.ndarray:
+        return self._heights.copy()
 
 
 class GateHeatmaps:
@@ -325,11 +503,13 @@ class Explorer:
         self.updates = 0
 
     def _start(self, controls: dict[str, widgets.Widget], fig, animated,
-               passive: tuple[str, ...] = ()) -> None:
+               passive: tuple[str, ...] = (), slow=()) -> None:
         """``passive``: controls that only set another control (e.g. an example picker that
-        fills a text box), whose own change must not redraw a second time."""
+        fills a text box), whose own change must not redraw a second time. ``slow``: animated
+        artists that change less often; an ``_update`` that left them as they were sets
+        ``self.slow_changed = False`` (see ``Blitter``)."""
         self.controls, self.fig = controls, fig
-        self.blitter = Blitter(fig, animated)
+        self.blitter = Blitter(fig, animated, slow=slow)
         self.update = guarded(self.status)(self._run_update)
         for name, control in controls.items():
             if name not in passive:
@@ -339,9 +519,10 @@ class Explorer:
                                        title=self.title, below=self.below)
 
     def _run_update(self, _change=None) -> None:
+        self.slow_changed = True
         full = self._update()
         self.updates += 1
-        self.blitter.update(full=bool(full))
+        self.blitter.update(full=bool(full), slow=self.slow_changed)
 
     def _update(self) -> bool:
         raise NotImplementedError

@@ -36,16 +36,24 @@ def pixels(ex) -> np.ndarray:
 def animated_data(ex) -> list[np.ndarray]:
     """The data of every animated artist (lines, images), as float arrays."""
     out = []
-    for a in ex.blitter.artists:
+    for a in ex.blitter.artists + ex.blitter.slow:
         if hasattr(a, "get_xydata"):
             out.append(np.asarray(a.get_xydata(), dtype=float))
+        elif hasattr(a, "get_heights"):      # a BarRow
+            out.append(np.asarray(a.get_heights(), dtype=float))
         elif hasattr(a, "get_array") and a.get_array() is not None:
             out.append(np.asarray(a.get_array(), dtype=float))
     return out
 
 
 def texts(ex) -> list[str]:
-    return [a.get_text() for a in ex.blitter.artists if hasattr(a, "get_text")]
+    out = []
+    for a in ex.blitter.artists + ex.blitter.slow:
+        if hasattr(a, "get_texts"):        # a TextRow: many labels as one artist
+            out.extend(a.get_texts())
+        elif hasattr(a, "get_text"):
+            out.append(a.get_text())
+    return out
 
 
 def drive(ex, extra=None, finite=True):
@@ -193,7 +201,7 @@ def test_hidden_state_shows_the_chosen_model(hidden_explorer):
     assert np.allclose(ex.image.get_array(), states.T.numpy())
     assert np.allclose(ex.p_line.get_ydata(), p.numpy())
     assert ex.title_text.get_text().startswith("GRU: mean p(next)")
-    assert "".join(c.get_text() for c in ex.chars) == ex.text.value.replace(" ", "␣")
+    assert "".join(ex.chars.get_texts()) == ex.text.value.replace(" ", "␣")
     ex.text.value = "Hi"
     assert "'Hi' not in the vocabulary" in ex.status.value
 
@@ -405,6 +413,31 @@ def test_blitter_updates_the_pixels_without_a_widget_backend():
     assert np.array_equal(pixels_of(fig), blitted)
 
 
+def test_blitter_keeps_slow_artists_in_a_second_background():
+    fig, ax = rw.figure(figsize=(3, 2), dpi=72)
+    fig.set_layout_engine("none")
+    ax.set_xlim(0, 10)
+    ax.set_ylim(-1, 1)
+    image = ax.imshow(np.random.default_rng(0).random((4, 10)), extent=(0, 10, -1, 1),
+                      aspect="auto")
+    (line,) = ax.plot([], [], color="red")
+    b = rw.Blitter(fig, [line], slow=[image])
+    b.update()
+    drawn = []
+    draw0 = image.draw
+    image.draw = lambda renderer: (drawn.append(1), draw0(renderer))
+    for k in range(3):
+        line.set_data(np.arange(11), np.sin(np.arange(11) + k))
+        b.update(slow=False)
+    assert drawn == [] and b.blits == 3           # the heatmap was not drawn again
+    blitted = pixels_of(fig)
+    fig.canvas.draw()
+    assert np.array_equal(pixels_of(fig), blitted)  # and the picture is the full one
+    image.set_data(np.random.default_rng(1).random((4, 10)))
+    b.update()                                      # slow artists changed: drawn again
+    assert len(drawn) >= 2 and not np.array_equal(pixels_of(fig), blitted)
+
+
 def pixels_of(fig):
     return np.asarray(fig.canvas.buffer_rgba()).copy()
 
@@ -457,3 +490,185 @@ def test_ipympl_canvas_blits_and_sends_a_small_image():
     assert name == "Canvas"
     assert after[0] == before[0] and after[1] == before[1] + 1   # a blit, no full draw
     assert after[2] == before[2] + 1 and sent[-1] < sent[0] / 2  # a diff image, smaller
+
+
+# -- what makes a redraw fast (issue 9, item 6) ------------------------------------------------
+
+def test_png_bytes_decodes_to_the_same_pixels():
+    import io
+
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    rgba = rng.integers(0, 256, (7, 5, 4), dtype=np.uint8)
+    rgba[2:4] = 0                                            # transparent rows, as in a diff
+    assert np.array_equal(np.asarray(Image.open(io.BytesIO(rw.png_bytes(rgba)))), rgba)
+
+
+IPYMPL_DIFF = """
+import io, json
+import matplotlib
+matplotlib.use("module://ipympl.backend_nbagg")
+import numpy as np
+from PIL import Image
+from rnnlab import widgets as rw
+fig, ax = rw.figure(figsize=(4, 3), dpi=72)
+fig.set_layout_engine("none")
+ax.set_xlim(0, 10); ax.set_ylim(-1, 1)
+(line,) = ax.plot([], [])
+b = rw.Blitter(fig, [line])
+canvas = fig.canvas
+sent = []
+canvas.send_binary = lambda data: sent.append(data)
+if canvas not in canvas.manager.web_sockets:
+    canvas.manager.add_web_socket(canvas)
+canvas.handle_event({"type": "draw"})
+screen = np.asarray(Image.open(io.BytesIO(sent[-1]))).copy()   # what the page shows
+shapes = [screen.shape[:2]]
+for k in range(3):
+    line.set_data([0, 2 + k], [0.5 - 0.3 * k, -0.2 * k])        # changes the upper left only
+    b.update()
+    diff = np.asarray(Image.open(io.BytesIO(sent[-1])))
+    shapes.append(diff.shape[:2])
+    h, w = diff.shape[:2]                                        # drawn at (0, 0), as ipympl does
+    keep = diff[:, :, 3] == 0
+    screen[:h, :w] = np.where(keep[..., None], screen[:h, :w], diff)
+now = np.asarray(canvas.get_renderer().buffer_rgba())
+print(json.dumps([shapes, bool(np.array_equal(screen, now)), canvas._current_image_mode]))
+"""
+
+
+def test_ipympl_diff_image_is_cropped_and_rebuilds_the_figure():
+    """The diff images (cropped to the changed rectangle from the top-left corner, encoded by
+    png_bytes), drawn over the first image the way ipympl's front end does, give exactly the
+    figure's pixels."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", IPYMPL_DIFF], capture_output=True, text=True,
+                         timeout=300, env={**os.environ, "RNNLAB_STRICT": "1"})
+    assert out.returncode == 0, out.stderr[-3000:]
+    shapes, same, mode = json.loads(out.stdout.strip().splitlines()[-1])
+    assert same and mode == "diff"
+    full = shapes[0]
+    assert all(h < full[0] and w < full[1] for h, w in shapes[1:]), shapes
+
+
+def test_text_row_sits_where_text_labels_would():
+    fig, ax = rw.figure(figsize=(6, 2), dpi=100)
+    fig.set_layout_engine("none")
+    ax.set_xlim(-0.5, 9.5)
+    ax.set_axis_off()
+    word = "abc␣xyz(0)"
+    labels = [ax.text(i, 0.5, ch, ha="center", va="top", fontsize=8, family="monospace",
+                      transform=ax.get_xaxis_transform()) for i, ch in enumerate(word)]
+    row = rw.TextRow(ax, range(10), 0.5, fontsize=8)
+    row.set_texts(list(word))
+    assert row.get_texts() == list(word)
+
+    def ink(visible):
+        for t in labels:
+            t.set_visible(visible == "labels")
+        row.set_visible(visible == "row")
+        fig.canvas.draw()
+        dark = np.asarray(fig.canvas.buffer_rgba())[:, :, :3].min(axis=2) < 128
+        rows, cols = np.flatnonzero(dark.any(1)), np.flatnonzero(dark.any(0))
+        return np.array([rows[0], rows[-1], cols[0], cols[-1]]), dark
+
+    want, dark_labels = ink("labels")
+    got, dark_row = ink("row")
+    assert np.abs(got - want).max() <= 1, (got, want)       # the same ink box, to a pixel
+    assert (dark_labels & dark_row).sum() > 0.5 * dark_labels.sum()
+    row.set_texts(["", "", "q"])
+    assert row.get_texts() == ["", "", "q"] and len(row.get_paths()) == 1
+    plt_close(fig)
+
+
+def test_bar_row_draws_what_ax_bar_draws():
+    heights = np.array([0.5, 2.0, 0.0, 1.25, 3.0])
+    colours = ["tab:red", "tab:blue", "tab:green", "black", "tab:orange"]
+
+    def draw(use_row):
+        fig, ax = rw.figure(figsize=(3, 2), dpi=100)
+        fig.set_layout_engine("none")
+        ax.set_xlim(-0.6, 4.6)
+        ax.set_ylim(0, 3.5)
+        if use_row:
+            row = rw.BarRow(ax, 5, width=0.9)
+            row.set_heights(heights[:4], colors=colours[:4])   # the last one stays at 0
+            assert np.array_equal(row.get_heights(), [*heights[:4], 0.0])
+            row.set_heights(heights, colors=colours)
+        else:
+            ax.bar(np.arange(5), heights, width=0.9, color=colours)
+        fig.canvas.draw()
+        px = np.asarray(fig.canvas.buffer_rgba())[:, :, :3].astype(int)
+        plt_close(fig)
+        return px
+
+    assert np.abs(draw(True) - draw(False)).max(axis=2).mean() < 2   # the same picture
+
+
+def plt_close(fig):
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+
+
+def truncation_explorer(T=20, t_max=40):
+    gen = torch.Generator().manual_seed(0)
+    base = bptt.init_params(3, 6, 2, gen)
+
+    def shares(params, xs, targets, k=None):
+        c = bptt.loss_step_contributions(params, xs, targets, t=len(xs) - 1, k=k)
+        return c.flatten(1).norm(dim=1).numpy()
+
+    xs = torch.randn(t_max, 4, 3, generator=gen, dtype=torch.float64)
+    targets = torch.randn(t_max, 4, 2, generator=gen, dtype=torch.float64)
+    return explorers.TruncationExplorer(shares, lambda s: base | {"W_hh": base["W_hh"] * s},
+                                        xs, targets, T=T, k=5)
+
+
+def test_truncation_x_axes_hold_every_T_so_moving_T_blits():
+    ex = truncation_explorer()
+    xl, xr = ex.ax_l.get_xlim(), ex.ax_r.get_xlim()
+    assert xl[1] >= 41 and xr[1] >= 30       # room for T = t_max and every k < t_max
+    full, blits = ex.blitter.full_draws, ex.blitter.blits
+    y_moves = 0
+    for T in range(21, 33):
+        ylims = (ex.ax_l.get_ylim(), ex.ax_r.get_ylim())
+        ex.T.value = T
+        y_moves += (ex.ax_l.get_ylim(), ex.ax_r.get_ylim()) != ylims
+        assert (ex.ax_l.get_xlim(), ex.ax_r.get_xlim()) == (xl, xr)
+        assert np.nanmax(ex.full_line.get_xdata()) == T
+    assert ex.blitter.full_draws - full == y_moves      # a full draw only for a new y-range
+    assert ex.blitter.blits - blits == 12 - y_moves and y_moves <= 3
+
+
+def test_gradient_norm_computes_each_setting_once():
+    ex = explorers.GradientNormExplorer(cell="LSTM", show=("cell", "rho", "T"),
+                                        rho=(1.0, 0.5, 3.0, 0.25), T=(100, 10, 300, 10))
+    for rho in (1.25, 1.5, 1.25, 1.0, 1.5):
+        ex.c["rho"].value = rho
+    info = ex.profile.cache_info()
+    # LSTM and vanilla RNN at the slider's ends (the y-range) and at 1.0, 1.25, 1.5: no more
+    assert info.misses == 2 * 5 and info.hits >= 6, info
+    p = G.profile("LSTM", 100, 64, 1.5)                 # a cached profile is the same profile
+    assert np.allclose(ex.lines["measured"].get_ydata(), p.log_norms[np.isfinite(p.log_norms)])
+
+
+def test_gate_explorer_describes_each_sequence_once():
+    calls = []
+
+    def describe(k):
+        calls.append(k)
+        return f"sequence {k}"
+
+    rng = np.random.default_rng(0)
+    ex = explorers.GateExplorer([("z", rng.uniform(size=(3, 12, 4)))],
+                                [("x", rng.normal(size=(3, 12)), {})], describe)
+    for k in (1, 2, 1, 0, 2):
+        ex.sequence.value = k
+        assert ex.title_text.get_text() == f"sequence {k}"
+    assert sorted(calls) == [0, 1, 2]

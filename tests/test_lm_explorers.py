@@ -39,10 +39,10 @@ def test_sample_every_control(lm):
 def test_sample_is_the_shown_distribution(lm):
     model, vocab = lm
     ex = lm_explorers.SampleExplorer(model, vocab, prompt="The ", length=30, top=8)
-    heights = [b.get_height() for b in ex.bars]
+    heights = list(ex.bars.get_heights())
     assert heights == sorted(heights, reverse=True) and 0 < sum(heights) <= 1 + 1e-9
     ex.temperature.value = 0.0                  # greedy: one character gets everything
-    assert [b.get_height() for b in ex.bars][0] == 1.0
+    assert ex.bars.get_heights()[0] == 1.0
     assert ex.last_sample == __import__("rnnlab").text.sample(model, vocab, "The ", 30, 0.0)
     ex.prompt.value = ""
     assert "prompt" in ex.status.value
@@ -65,7 +65,7 @@ def test_surprisal_bars_and_messages(lm):
     model, vocab = lm
     ex = lm_explorers.SurprisalExplorer(model, vocab, {"a": "The value"}, max_chars=20)
     want = charlm.surprisal(model, vocab, "The value")
-    got = [b.get_height() for b in ex.bars][:9]
+    got = ex.bars.get_heights()[:9]
     assert np.allclose(got, np.minimum(want, ex.vmax))
     assert ex.readout.value.count("<span") == 9
     ex.text.value = ""
@@ -95,3 +95,41 @@ def test_forecast_every_control_and_values():
     want = forecast.errors(y, fc["seasonal naive"], origins)["mae"][2]
     assert f"MAE {want:.3f}" in ex.summary.get_text()
     assert ex.blitter.full_draws <= 1
+
+
+class Counting(torch.nn.Module):
+    """A model wrapper that counts its forward calls."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model, self.calls = model, 0
+
+    def forward(self, ids, state=None):
+        self.calls += 1
+        return self.model(ids, state)
+
+
+def test_sample_temperatures_are_drawn_together_and_looked_up(lm):
+    model, vocab = lm
+    counted = Counting(model)
+    ex = lm_explorers.SampleExplorer(counted, vocab, prompt="The ", length=30, top=8)
+    calls = counted.calls
+    samples = {}
+    for t in (0.0, 0.5, 1.5, 2.0, 0.5):
+        ex.temperature.value = t
+        samples[t] = ex.last_sample
+    assert counted.calls == calls                 # the slider runs no model
+    # each batch row is the sample that temperature gets alone
+    for t in (0.5, 1.5):
+        _, alone = ex.samples("The ", [t])
+        assert alone[t] == samples[t]
+    assert samples[0.0] == __import__("rnnlab").text.sample(model, vocab, "The ", 30, 0.0)
+    # the first sampled character is the inverse-CDF pick of the shown distribution
+    t = 1.5
+    probs = __import__("rnnlab").text.next_char_probs(
+        model(vocab.encode("The ")[None])[0][0, -1].double(), t)
+    u = torch.rand(30, generator=torch.Generator().manual_seed(0), dtype=torch.float64)[0]
+    k = int(torch.searchsorted(probs.cumsum(0), u.reshape(1)))
+    assert samples[t][4] == vocab.decode([k])
+    ex.prompt.value = "(x"                        # a new prompt samples again, once
+    assert counted.calls > calls and ex.last_sample.startswith("(x")

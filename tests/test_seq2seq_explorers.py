@@ -75,8 +75,8 @@ def test_heatmap_is_the_models_attention(explorer, date_model):
     grid = np.asarray(ex.image.get_array())
     assert np.allclose(grid[:w.shape[0], :w.shape[1]], w)
     assert np.isnan(grid[w.shape[0]:]).all() and np.isnan(grid[:, w.shape[1]:]).all()
-    assert "".join(c.get_text() for c in ex.in_chars) == "Thursday␣26␣November␣2026"
-    assert [c.get_text() for c in ex.out_chars][:11] == list("2026-11-26") + ["<eos>"]
+    assert "".join(ex.in_chars.get_texts()) == "Thursday␣26␣November␣2026"
+    assert ex.out_chars.get_texts()[:11] == list("2026-11-26") + ["<eos>"]
     ex.step.value = 3
     assert np.allclose(ex.row.get_ydata(), w[2])
     assert ex.title_text.get_text().startswith("step 3: wrote '2'")
@@ -122,3 +122,27 @@ def test_picking_an_example_redraws_once(explorer):
     n = explorer.updates
     explorer.pick.value = EXAMPLES["mm/dd/yy"]
     assert explorer.text.value == "11/26/26" and explorer.updates == n + 1
+
+
+def test_the_step_slider_does_not_run_the_model(date_model):
+    model, sv, tv, meta = date_model
+    texts = []
+
+    def reply(text):
+        texts.append(text)
+        return answer(model, text, sv, tv, meta["max_input"], meta["max_len"],
+                      check=iso_date_problem, example="26 nov. 2026")
+
+    ex = AttentionExplorer(reply, EXAMPLES, meta["max_input"], meta["max_len"])
+    ex.fig.canvas.draw()
+    drawn = []
+    draw0 = ex.image.draw
+    ex.image.draw = lambda renderer: (drawn.append(1), draw0(renderer))
+    for step in (2, 5, 3, 9):
+        ex.step.value = step
+        assert ex.title_text.get_text().startswith(f"step {step}")
+    assert texts == ["Thursday, November 26, 2026"]
+    assert drawn == []                       # nor redraw the heatmap: it is kept (Blitter slow)
+    ex.text.value = "26 nov. 2026"
+    assert texts[-1] == "26 nov. 2026" and len(texts) == 2 and len(drawn) == 1
+    plt.close(ex.fig)
