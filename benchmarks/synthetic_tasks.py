@@ -3,6 +3,7 @@
 
     python benchmarks/synthetic_tasks.py                 # the numbers lesson 09 loads
     python benchmarks/synthetic_tasks.py --quick         # under a minute, to a scratch file
+    python benchmarks/synthetic_tasks.py --tasks lookup  # the lookup run (about 12 CPU minutes)
 
 1. Parity (a regular language, after Deletang et al., ICLR 2023, "Neural networks and the
    Chomsky hierarchy"): bit strings of length 1..``--train-max`` in training, the answer read at
@@ -165,7 +166,7 @@ def main() -> None:
     p.add_argument("--lookup-lengths", type=int, nargs="+", default=[16, 64, 128])
     p.add_argument("--lookup-symbols", type=int, default=8)
     p.add_argument("--lookup-params", type=int, default=30000)
-    p.add_argument("--cpu-seconds", type=float, default=60.0,
+    p.add_argument("--cpu-seconds", type=float, default=120.0,
                    help="process CPU seconds of training per lookup model")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--seed", type=int, default=0)
