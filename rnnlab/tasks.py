@@ -14,6 +14,9 @@ task, at several positions), so the same models serve the text and the tasks.
   A lookup that attention does in one step and a recurrent state must hold for every pair.
 * ``copy_batch``: copy a few symbols after a long gap of blanks (Hochreiter & Schmidhuber 1997;
   Arjovsky et al. 2016).
+* ``lookup_batch``: n random symbols, then a query naming a position; the answer is the symbol
+  there. One attention step can match the query to the position; a recurrent state must hold
+  all n symbols, since it reads the query last.
 
 Shapes: ``x`` (batch, length) int64 inputs; ``y`` (batch,) int64 answers, or for ``copy_batch``
 (batch, length) with ``IGNORE`` wherever nothing is asked (``F.cross_entropy`` skips it).
@@ -24,7 +27,7 @@ from __future__ import annotations
 import torch
 
 __all__ = ["IGNORE", "parity_batch", "anbn_batch", "recall_batch", "recall_vocab_size",
-           "copy_batch", "copy_vocab_size"]
+           "copy_batch", "copy_vocab_size", "lookup_batch", "lookup_vocab_size"]
 
 IGNORE = -100     # F.cross_entropy's default ignore_index
 
@@ -116,3 +119,24 @@ def copy_batch(batch: int, n_copy: int, gap: int, gen: torch.Generator, n_symbol
     y = torch.full_like(x, IGNORE)
     y[:, -n_copy:] = symbols
     return x, y
+
+
+def lookup_vocab_size(n: int, n_symbols: int = 8) -> int:
+    """Tokens of ``lookup_batch``: the symbols and one query token per position."""
+    return n_symbols + _positive_int("n", n)
+
+
+def lookup_batch(batch: int, n: int, gen: torch.Generator, n_symbols: int = 8):
+    """Positional lookup: ``s_0 .. s_{n-1} q_p``, the answer is s_p.
+
+    Symbols are ids 0..n_symbols-1, drawn uniformly; the query "what was at position p" is id
+    n_symbols + p, with p uniform in 0..n-1. ``x`` (batch, n + 1), ``y`` (batch,) a symbol id.
+    The query comes last, so a model reading left to right must keep every symbol until then
+    (n log2(n_symbols) bits); chance is 1 / n_symbols."""
+    _positive_int("batch", batch)
+    _positive_int("n", n)
+    _positive_int("n_symbols", n_symbols)
+    symbols = torch.randint(0, n_symbols, (batch, n), generator=gen)
+    where = torch.randint(0, n, (batch,), generator=gen)
+    x = torch.cat([symbols, (n_symbols + where)[:, None]], dim=1)
+    return x, symbols[torch.arange(batch), where]

@@ -1,6 +1,6 @@
 """The committed results lesson 09 loads (benchmarks/transformer_vs_rnn.py, sequence_cost.py,
-synthetic_tasks.py): each file says how it was made, and the claims the lesson asserts from
-them hold on the files as committed."""
+synthetic_tasks.py and its lookup run): each file says how it was made, and the claims the
+lesson asserts from them hold on the files as committed."""
 
 import json
 from pathlib import Path
@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from rnnlab.compare import KINDS, build_lm, task_accuracy
-from rnnlab.tasks import parity_batch
+from rnnlab.tasks import lookup_batch, parity_batch
 from rnnlab.transformer import kv_cache_numbers
 
 RESULTS = Path(__file__).resolve().parent.parent / "benchmarks" / "results"
@@ -75,7 +75,38 @@ def test_synthetic_run_and_its_models():
     assert acc > 0.95
 
 
+def test_lookup_run_and_its_models():
+    run = load("lookup.json")
+    made_properly(run)
+    s = run["settings"]
+    assert s["tasks"] == ["lookup"] and set(run["results"]) == {"lookup"}
+    lk = run["results"]["lookup"]
+    models = torch.load(RESULTS / "lookup_models.pt", weights_only=True)["lookup"]
+    ns = [str(n) for n in s["lookup_lengths"]]
+    assert set(lk) == {"lstm", "transformer"} and list(models) == ns
+    for by_n in lk.values():
+        assert list(by_n) == ns
+        for r in by_n.values():
+            assert abs(r["params"] - s["lookup_params"]) / s["lookup_params"] < 0.1
+            assert s["cpu_seconds"] <= r["cpu_seconds"] < s["cpu_seconds"] + 5
+    tf = [lk["transformer"][n]["accuracy"] for n in ns]        # what lesson 09 asserts
+    ls = [lk["lstm"][n]["accuracy"] for n in ns]
+    solved = [n for n, a in zip(ns, tf, strict=True) if a > 0.95]
+    assert solved == ns[:len(solved)] and len(solved) >= 2
+    assert all(t > s_ + 0.2 for t, s_ in zip(tf, ls, strict=True))
+    assert max(ls) < 0.9 and ls[0] > ls[-1] and abs(ls[-1] - 1 / s["lookup_symbols"]) < 0.05
+    for kind in ("transformer", "lstm"):                       # the saved weights agree
+        entry = models[ns[-1]][kind]
+        opts = {"max_len": entry["max_len"], "positions": "learned"} if kind == "transformer" \
+            else {}
+        model = build_lm(kind, entry["vocab"], entry["width"], 2, **opts)
+        model.load_state_dict(entry["state_dict"])
+        acc = task_accuracy(model, lambda b, n, g: lookup_batch(b, n, g, s["lookup_symbols"]),
+                            int(ns[-1]), n=300, gen=torch.Generator().manual_seed(3))
+        assert abs(acc - lk[kind][ns[-1]]["accuracy"]) < 0.1, (kind, acc)
+
+
 @pytest.mark.parametrize("name", ["transformer_vs_rnn.json", "sequence_cost.json",
-                                  "synthetic_tasks.json"])
+                                  "synthetic_tasks.json", "lookup.json"])
 def test_small_enough_to_commit(name):
     assert (RESULTS / name).stat().st_size < 400_000

@@ -8,6 +8,8 @@ from rnnlab.tasks import (
     anbn_batch,
     copy_batch,
     copy_vocab_size,
+    lookup_batch,
+    lookup_vocab_size,
     parity_batch,
     recall_batch,
     recall_vocab_size,
@@ -72,6 +74,22 @@ def test_copy_answers():
         assert target[:106] == [IGNORE] * 106 and target[106:] == row[:5]
 
 
+@pytest.mark.parametrize("n", [1, 5, 64])
+def test_lookup_answers(n):
+    x, y = lookup_batch(400, n, gen(3), n_symbols=6)
+    assert x.shape == (400, n + 1) and y.shape == (400,) and lookup_vocab_size(n, 6) == 6 + n
+    assert int(x.max()) < lookup_vocab_size(n, 6)
+    asked = set()
+    for row, answer in zip(x.tolist(), y.tolist(), strict=True):
+        assert all(0 <= s < 6 for s in row[:n]) and 6 <= row[n] < 6 + n
+        asked.add(row[n] - 6)
+        assert answer == row[row[n] - 6]
+    assert asked == set(range(n)) or n == 64 and len(asked) > 55   # positions all drawn
+    assert set(y.tolist()) == set(range(6))                        # every symbol is an answer
+    again, _ = lookup_batch(400, n, gen(3), n_symbols=6)
+    assert torch.equal(x, again)
+
+
 def test_bad_sizes():
     with pytest.raises(ValueError, match="even length"):
         anbn_batch(4, 7, gen())
@@ -81,5 +99,9 @@ def test_bad_sizes():
         parity_batch(4, 0, gen())
     with pytest.raises(ValueError, match="n_pairs <= n_keys"):
         recall_batch(4, 20, gen(), n_keys=16)
+    with pytest.raises(ValueError, match="expected n an int >= 1"):
+        lookup_batch(4, 0, gen())
+    with pytest.raises(ValueError, match="expected n_symbols an int >= 1"):
+        lookup_batch(4, 3, gen(), n_symbols=0)
     with pytest.raises(ValueError, match="expected gap an int >= 0"):
         copy_batch(4, 3, -1, gen())
