@@ -207,27 +207,31 @@ def every_prefix(params: dict, xs, targets, Ts, ks) -> tuple[torch.Tensor, torch
     dys = bptt.output_grad(ys, targets, "mse")
     W_hh, W_hy = params["W_hh"], params["W_hy"]
     n, B, H = xs.shape[0], hs.shape[1], hs.shape[2]
+    nT, C = len(Ts), len(Ts) * (len(ks) + 1)        # copies: (T, no truncation or k of ks)
     Ts_t = torch.as_tensor(list(Ts))
-    dh = torch.zeros((len(Ts), len(ks) + 1, B, H), dtype=hs.dtype)    # copy 0: no truncation
-    grad = torch.zeros((len(Ts), len(ks) + 1, H, H), dtype=hs.dtype)
-    dh_last = torch.zeros((len(Ts), B, H), dtype=hs.dtype)           # L_T alone, per T
-    shares = torch.zeros((len(Ts), n), dtype=hs.dtype)
+    dh = torch.zeros((C, B, H), dtype=hs.dtype)
+    dh_last = torch.zeros((nT, B, H), dtype=hs.dtype)           # L_T alone, full BPTT
+    da_all = torch.empty((n, C, B, H), dtype=hs.dtype)
+    da_last = torch.empty((n, nT, B, H), dtype=hs.dtype)
+    cuts = torch.tensor([[False] + [t > 0 and t % k == 0 for k in ks] for t in range(n)])
     for t in range(n - 1, -1, -1):
-        h, h_prev = hs[t + 1], hs[t]
-        g, dy_h = 1 - h * h, dys[t] @ W_hy
-        live = (t < Ts_t).to(hs.dtype)[:, None, None, None]          # L_t is part of L(T)
-        da = (dh + live * dy_h) * g
-        grad += da.transpose(-1, -2) @ h_prev
-        dh = da @ W_hh
-        cut = torch.tensor([False] + [t > 0 and t % k == 0 for k in ks])
-        dh[:, cut] = 0.0
-        only = (t == Ts_t - 1).to(hs.dtype)[:, None, None]           # L_T enters at t = T-1
+        g, dy_h = 1 - hs[t + 1] * hs[t + 1], dys[t] @ W_hy
+        live = (t < Ts_t).to(hs.dtype).repeat_interleave(len(ks) + 1)[:, None, None]
+        da = (dh + live * dy_h) * g                              # L_t is part of L(T) if t < T
+        da_all[t] = da
+        dh = (da.reshape(C * B, H) @ W_hh).reshape(C, B, H)
+        dh.view(nT, len(ks) + 1, B, H)[:, cuts[t]] = 0.0
+        only = (t == Ts_t - 1).to(hs.dtype)[:, None, None]       # L_T enters at t = T - 1
         da_l = (dh_last + only * dy_h) * g
-        shares[:, t] = (da_l.transpose(-1, -2) @ h_prev).flatten(1).norm(dim=1)
-        dh_last = da_l @ W_hh
+        da_last[t] = da_l
+        dh_last = (da_l.reshape(nT * B, H) @ W_hh).reshape(nT, B, H)
+    h_prev = hs[:n].reshape(n * B, H)                            # (t, b) rows
+    # dL/dW_hh of each copy: sum over t and b of da^T h_prev, one matrix product
+    grad = (da_all.permute(1, 3, 0, 2).reshape(C * H, n * B) @ h_prev).reshape(nT, -1, H * H)
     full = grad[:, :1]
-    errors = (grad[:, 1:] - full).flatten(2).norm(dim=2) / full.flatten(1).norm(dim=1)[:, None]
-    return shares, errors
+    errors = (grad[:, 1:] - full).norm(dim=2) / full.norm(dim=2)
+    per_step = torch.einsum("tcbi,tbj->ctij", da_last, hs[:n])   # (T, s, H, H)
+    return per_step.flatten(2).norm(dim=2), errors
 
 
 class TruncationExplorer(Explorer):
@@ -240,8 +244,9 @@ class TruncationExplorer(Explorer):
     ``xs``, ``targets`` are (T_max, ...) and the sequence shown is their first T steps;
     ``k_grid`` the k of the right panel.
 
-    Each scale's results for every T and k come from one batched pass (``every_prefix``, a few
-    ms), so moving T or k is a look-up and a blit: the y-axes hold every T and k of that scale.
+    Each scale's results for every T and every k of the grid come from one batched pass
+    (``every_prefix``, ~0.1 s; a k off the grid adds a pass of ~10 ms for all T), so moving T
+    or k is a look-up and a blit: the y-axes hold every T and k of that scale.
     ``shares`` checks the batched pass once, at the starting T and k."""
 
     title = "Each step's share of the gradient"
@@ -253,14 +258,14 @@ class TruncationExplorer(Explorer):
         self.shares, self.params = shares, params
         self.xs, self.targets = xs, targets
         t_max = len(xs)
-        self.k_grid = [j for j in k_grid if j < t_max]
+        self.k_grid = sorted({j for j in k_grid if j < t_max})
         self.T = widgets.IntSlider(value=T, min=5, max=t_max, description="T")
         self.scale = widgets.FloatSlider(value=scale, min=0.25, max=2.0, step=0.05,
                                          description="scale")
         self.k = widgets.IntSlider(value=k, min=1, max=t_max, description="k")
         self.Ts = list(range(self.T.min, t_max + 1))
-        self.ks = list(range(1, t_max + 1))
         self._tables = functools.lru_cache(maxsize=64)(self._tables_uncached)   # per scale
+        self._k_errors = functools.lru_cache(maxsize=256)(self._k_errors_uncached)
         self._check_against(shares, T, scale, k)
         self.readout = widgets.HTML()
         self.below = [self.readout]
@@ -284,17 +289,24 @@ class TruncationExplorer(Explorer):
                     [self.full_line, self.cut_dots, self.err_line, self.err_dot])
 
     def _tables_uncached(self, scale: float):
-        """Shares (len(Ts), T_max) and errors (len(Ts), T_max: k = 1..T_max) for every T, and
-        the y-ranges of both panels over every T."""
+        """Shares (len(Ts), T_max) and errors (len(Ts), len(k_grid)) for every T, and the
+        y-ranges of both panels over every T."""
         shares, errors = every_prefix(self.params(scale), self.xs, self.targets, self.Ts,
-                                      self.ks)
+                                      self.k_grid)
         shares, errors = shares.double().numpy(), errors.double().numpy()
         pos = shares[shares > 0]
         grid = np.array([[T > j for j in self.k_grid] for T in self.Ts], dtype=bool)
-        errs = np.maximum(errors[:, [j - 1 for j in self.k_grid]][grid], 1e-17)
+        errs = np.maximum(errors[grid], 1e-17)
         left = (pos.min(), pos.max()) if pos.size else (1e-3, 1.0)
         right = (errs.min(), max(errs.max(), 1e-16)) if errs.size else (1e-3, 1.0)
         return shares, errors, left, right
+
+    def _k_errors_uncached(self, scale: float, k: int) -> np.ndarray:
+        """The relative error at truncation k for every T (a k off the grid: one more pass)."""
+        if k in self.k_grid:
+            return self._tables(scale)[1][:, self.k_grid.index(k)]
+        _, errors = every_prefix(self.params(scale), self.xs, self.targets, self.Ts, [k])
+        return errors[:, 0].double().numpy()
 
     def _check_against(self, shares: Callable, T: int, scale: float, k: int) -> None:
         """The batched pass agrees with ``shares`` (full and truncated at k) at one setting."""
@@ -324,13 +336,14 @@ class TruncationExplorer(Explorer):
 
     def _update(self) -> bool:
         T, k = self.T.value, self.k.value
-        shares, errors, left, right = self._tables(float(self.scale.value))
+        scale = float(self.scale.value)
+        shares, errors, left, right = self._tables(scale)
         i = self.Ts.index(T)
         full_s = shares[i, :T]
         cut_s = self._cut(full_s, T, k)
         ks = [j for j in self.k_grid if j < T]
-        errs = errors[i, [j - 1 for j in ks]]
-        err_now = float(errors[i, k - 1]) if k < T else 0.0
+        errs = errors[i, :len(ks)]
+        err_now = float(self._k_errors(scale, k)[i]) if k < T else 0.0
         steps = np.arange(1, T + 1)
         self.full_line.set_data(steps, self._positive(full_s))
         self.cut_dots.set_data(steps, self._positive(cut_s))
