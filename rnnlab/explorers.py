@@ -136,6 +136,9 @@ class HiddenStateExplorer(Explorer):
         self.chars = TextRow(self.ax_p, range(max_chars), -0.12, fontsize=8)
         self.title_text = self.ax_h.set_title(" ", fontsize=9)
         self.pick.observe(guarded(self.status)(self._on_pick), names="value")
+        for example in examples.values():  # each example, first model: picking one is a look-up
+            if len(example) <= max_chars:
+                self._run(self.model.value, example)
         self._start({"example": self.pick, "text": self.text, "model": self.model}, fig,
                     [self.image, self.p_line, self.title_text, self.chars], passive=("example",))
 

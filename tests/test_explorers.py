@@ -194,6 +194,16 @@ def test_hidden_state_every_control(hidden_explorer):
     assert_every_control_works(drive(hidden_explorer, extra={"text": bad}))
 
 
+def test_hidden_state_examples_are_run_when_built(hidden_explorer):
+    ex = hidden_explorer
+    assert ex._run.cache_info().misses == 3              # each example with the first model
+    for _, s in ex.pick.options[1:]:
+        ex.pick.value = s
+    assert ex._run.cache_info().misses == 3 and ex.status.value == ""
+    ex.model.value = "GRU"                               # another model: computed when asked
+    assert ex._run.cache_info().misses == 4
+
+
 def test_hidden_state_shows_the_chosen_model(hidden_explorer):
     ex = hidden_explorer
     ex.model.value = "GRU"
