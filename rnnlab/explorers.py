@@ -136,6 +136,9 @@ class HiddenStateExplorer(Explorer):
         self.chars = TextRow(self.ax_p, range(max_chars), -0.12, fontsize=8)
         self.title_text = self.ax_h.set_title(" ", fontsize=9)
         self.pick.observe(guarded(self.status)(self._on_pick), names="value")
+        for example in examples.values():  # each example, first model: picking one is a look-up
+            if len(example) <= max_chars:
+                self._run(self.model.value, example)
         self._start({"example": self.pick, "text": self.text, "model": self.model}, fig,
                     [self.image, self.p_line, self.title_text, self.chars], passive=("example",))
 
@@ -193,15 +196,61 @@ def truncated_w_hh_grads(params: dict, xs, targets, ks: list[int | None]) -> tor
     return grad
 
 
+@torch.no_grad()
+def every_prefix(params: dict, xs, targets, Ts, ks) -> tuple[torch.Tensor, torch.Tensor]:
+    """For every sequence length T of ``Ts`` (the prefix xs[:T], targets[:T]; mse loss) in one
+    forward and one backward pass over xs, with one copy of dL/dh per (T, k):
+
+    ``shares`` (len(Ts), len(xs)): row i holds ||da_s.T @ h_{s-1}|| from L_T alone, full BPTT,
+    for s = 1..T (0 beyond T), as ``bptt.loss_step_contributions(..., t=T-1)``;
+    ``errors`` (len(Ts), len(ks)): ||cut - full|| / ||full|| of dL/dW_hh (all losses up to T)
+    truncated every k steps, 0 where k >= T (tests/test_explorers.py checks both against
+    ``bptt``)."""
+    hs, ys = bptt.forward(params, xs)
+    dys = bptt.output_grad(ys, targets, "mse")
+    W_hh, W_hy = params["W_hh"], params["W_hy"]
+    n, B, H = xs.shape[0], hs.shape[1], hs.shape[2]
+    nT, C = len(Ts), len(Ts) * (len(ks) + 1)        # copies: (T, no truncation or k of ks)
+    Ts_t = torch.as_tensor(list(Ts))
+    dh = torch.zeros((C, B, H), dtype=hs.dtype)
+    dh_last = torch.zeros((nT, B, H), dtype=hs.dtype)           # L_T alone, full BPTT
+    da_all = torch.empty((n, C, B, H), dtype=hs.dtype)
+    da_last = torch.empty((n, nT, B, H), dtype=hs.dtype)
+    cuts = torch.tensor([[False] + [t > 0 and t % k == 0 for k in ks] for t in range(n)])
+    for t in range(n - 1, -1, -1):
+        g, dy_h = 1 - hs[t + 1] * hs[t + 1], dys[t] @ W_hy
+        live = (t < Ts_t).to(hs.dtype).repeat_interleave(len(ks) + 1)[:, None, None]
+        da = (dh + live * dy_h) * g                              # L_t is part of L(T) if t < T
+        da_all[t] = da
+        dh = (da.reshape(C * B, H) @ W_hh).reshape(C, B, H)
+        dh.view(nT, len(ks) + 1, B, H)[:, cuts[t]] = 0.0
+        only = (t == Ts_t - 1).to(hs.dtype)[:, None, None]       # L_T enters at t = T - 1
+        da_l = (dh_last + only * dy_h) * g
+        da_last[t] = da_l
+        dh_last = (da_l.reshape(nT * B, H) @ W_hh).reshape(nT, B, H)
+    h_prev = hs[:n].reshape(n * B, H)                            # (t, b) rows
+    # dL/dW_hh of each copy: sum over t and b of da^T h_prev, one matrix product
+    grad = (da_all.permute(1, 3, 0, 2).reshape(C * H, n * B) @ h_prev).reshape(nT, -1, H * H)
+    full = grad[:, :1]
+    errors = (grad[:, 1:] - full).norm(dim=2) / full.norm(dim=2)
+    per_step = torch.einsum("tcbi,tbj->ctij", da_last, hs[:n])   # (T, s, H, H)
+    return per_step.flatten(2).norm(dim=2), errors
+
+
 class TruncationExplorer(Explorer):
     """Lesson 03: each step's share of dL_T/dW_hh, full and truncated every k steps (left), and
     the relative error of the truncated gradient for every k (right).
 
     ``shares(params, xs, targets, k=None)`` gives the (T,) norms of each step's share;
     ``params(scale)`` the parameters with W_hh scaled (``rnnlab.bptt``'s dict); the relative
-    error ||cut - full|| / ||full|| of dL/dW_hh comes from ``bptt.bptt``;
+    error ||cut - full|| / ||full|| of dL/dW_hh is that of ``bptt.bptt``;
     ``xs``, ``targets`` are (T_max, ...) and the sequence shown is their first T steps;
-    ``k_grid`` the k of the right panel."""
+    ``k_grid`` the k of the right panel.
+
+    Each scale's results for every T and every k of the grid come from one batched pass
+    (``every_prefix``, ~0.1 s; a k off the grid adds a pass of ~10 ms for all T), so moving T
+    or k is a look-up and a blit: the y-axes hold every T and k of that scale.
+    ``shares`` checks the batched pass once, at the starting T and k."""
 
     title = "Each step's share of the gradient"
 
@@ -209,15 +258,18 @@ class TruncationExplorer(Explorer):
                  T: int = 30, scale: float = 1.0, k: int = 10,
                  k_grid=(1, 2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 25, 30, 40, 50, 60)):
         super().__init__()
-        self.k_grid = list(k_grid)
         self.shares, self.params = shares, params
         self.xs, self.targets = xs, targets
-        self._compute = functools.lru_cache(maxsize=256)(self._compute_uncached)  # (T, scale, k)
         t_max = len(xs)
+        self.k_grid = sorted({j for j in k_grid if j < t_max})
         self.T = widgets.IntSlider(value=T, min=5, max=t_max, description="T")
         self.scale = widgets.FloatSlider(value=scale, min=0.25, max=2.0, step=0.05,
                                          description="scale")
         self.k = widgets.IntSlider(value=k, min=1, max=t_max, description="k")
+        self.Ts = list(range(self.T.min, t_max + 1))
+        self._tables = functools.lru_cache(maxsize=64)(self._tables_uncached)   # per scale
+        self._k_errors = functools.lru_cache(maxsize=256)(self._k_errors_uncached)
+        self._check_against(shares, T, scale, k)
         self.readout = widgets.HTML()
         self.below = [self.readout]
         fig, (self.ax_l, self.ax_r) = figure(figsize=(8.8, 3.5), ncols=2, dpi=DPI)
@@ -231,48 +283,77 @@ class TruncationExplorer(Explorer):
         (self.err_dot,) = self.ax_r.loglog([], [], "o", ms=9, color="tab:orange")
         self.ax_r.set_xlabel("truncation k")
         self.ax_r.set_ylabel("relative error of dL/dW_hh")
-        # The x-axes hold every T and k the sliders reach, so moving T or k only redraws the
-        # curves (a blit); only a y-range that no longer fits redraws the axes.
+        # The x-axes hold every T and k the sliders reach and the y-axes every T and k of the
+        # scale shown, so moving T or k only redraws the curves (a blit); a new scale may
+        # redraw the axes.
         self.ax_l.set_xlim(0, t_max + 1)
-        self.ax_r.set_xlim(0.8, max([j for j in self.k_grid if j < t_max] or [1]) * 1.25)
+        self.ax_r.set_xlim(0.8, max(self.k_grid or [1]) * 1.25)
         self._start({"T": self.T, "scale": self.scale, "k": self.k}, fig,
                     [self.full_line, self.cut_dots, self.err_line, self.err_dot])
 
-    def _errors(self, T: int, scale: float, ks: list[int]) -> np.ndarray:
-        """Relative error ||cut - full|| / ||full|| of dL/dW_hh truncated at each k of ``ks``."""
+    def _tables_uncached(self, scale: float):
+        """Shares (len(Ts), T_max) and errors (len(Ts), len(k_grid)) for every T, and the
+        y-ranges of both panels over every T."""
+        shares, errors = every_prefix(self.params(scale), self.xs, self.targets, self.Ts,
+                                      self.k_grid)
+        shares, errors = shares.double().numpy(), errors.double().numpy()
+        pos = shares[shares > 0]
+        grid = np.array([[T > j for j in self.k_grid] for T in self.Ts], dtype=bool)
+        errs = np.maximum(errors[grid], 1e-17)
+        left = (pos.min(), pos.max()) if pos.size else (1e-3, 1.0)
+        right = (errs.min(), max(errs.max(), 1e-16)) if errs.size else (1e-3, 1.0)
+        return shares, errors, left, right
+
+    def _k_errors_uncached(self, scale: float, k: int) -> np.ndarray:
+        """The relative error at truncation k for every T (a k off the grid: one more pass)."""
+        if k in self.k_grid:
+            return self._tables(scale)[1][:, self.k_grid.index(k)]
+        _, errors = every_prefix(self.params(scale), self.xs, self.targets, self.Ts, [k])
+        return errors[:, 0].double().numpy()
+
+    def _check_against(self, shares: Callable, T: int, scale: float, k: int) -> None:
+        """The batched pass agrees with ``shares`` (full and truncated at k) at one setting."""
+        got, _, _, _ = self._tables(float(scale))
         params, xs, tg = self.params(scale), self.xs[:T], self.targets[:T]
-        grads = truncated_w_hh_grads(params, xs, tg, [None, *ks])
-        full = grads[0]
-        return ((grads[1:] - full).flatten(1).norm(dim=1) / full.norm()).numpy()
+        full = np.asarray(shares(params, xs, tg), dtype=float)
+        cut = np.asarray(shares(params, xs, tg, k=k), dtype=float)
+        row = got[self.Ts.index(T), :T]
+        if not (np.allclose(row, full, rtol=1e-4, atol=1e-12)
+                and np.allclose(self._cut(row, T, k), cut, rtol=1e-4, atol=1e-12)):
+            raise ValueError("shares: expected the norms of each step's share of dL_T/dW_hh "
+                             "(bptt.loss_step_contributions at t = T - 1)")
+
+    @staticmethod
+    def _cut(row: np.ndarray, T: int, k: int) -> np.ndarray:
+        """Shares of L_T truncated every k steps: the state entering step t0 (the last multiple
+        of k below T, 0-based) is detached, so steps before t0 get no share; the rest are the
+        full shares."""
+        t0 = ((T - 1) // k) * k if k < T else 0
+        out = row.copy()
+        out[:t0] = 0.0
+        return out
 
     @staticmethod
     def _positive(v):
         return np.where(v > 0, v, np.nan)  # a log axis leaves NaN out
 
-    def _compute_uncached(self, T: int, scale: float, k: int):
-        """The shares (full, truncated at k) and the relative errors for every k of the grid
-        below T, then k's own (0 when k >= T)."""
-        params = self.params(scale)
-        xs, tg = self.xs[:T], self.targets[:T]
-        full_s = self.shares(params, xs, tg)
-        cut_s = self.shares(params, xs, tg, k=k)
-        ks = [j for j in self.k_grid if j < T]
-        errs = self._errors(T, scale, ks + ([k] if k < T else []))
-        err_now = float(errs[-1]) if k < T else 0.0
-        return full_s, cut_s, ks, errs[:len(ks)], err_now
-
     def _update(self) -> bool:
         T, k = self.T.value, self.k.value
-        full_s, cut_s, ks, errs, err_now = self._compute(T, float(self.scale.value), k)
+        scale = float(self.scale.value)
+        shares, errors, left, right = self._tables(scale)
+        i = self.Ts.index(T)
+        full_s = shares[i, :T]
+        cut_s = self._cut(full_s, T, k)
+        ks = [j for j in self.k_grid if j < T]
+        errs = errors[i, :len(ks)]
+        err_now = float(self._k_errors(scale, k)[i]) if k < T else 0.0
         steps = np.arange(1, T + 1)
         self.full_line.set_data(steps, self._positive(full_s))
         self.cut_dots.set_data(steps, self._positive(cut_s))
         self.err_line.set_data(ks, np.maximum(errs, 1e-17))
         self.err_dot.set_data([k] if k < T else [], [max(err_now, 1e-17)] if k < T else [])
-        pos = full_s[full_s > 0]
-        full = fit_limits(self.ax_l, pos.min(), pos.max(), pad=0.3, fill=0.4)
-        full |= fit_limits(self.ax_r, max(errs.min(), 1e-17), max(errs.max(), 1e-16), pad=0.3,
-                           fill=0.4)
+        full = fit_limits(self.ax_l, *left, pad=0.3, fill=0.6)
+        full |= fit_limits(self.ax_r, *right, pad=0.3, fill=0.6)
         kept = int((cut_s > 0).sum())
         self.readout.value = (f"k = {k}{' (≥ T: full BPTT)' if k >= T else ''}: L_T reaches "
                               f"back {kept} of {T} steps; relative error of dL/dW_hh = "
@@ -287,13 +368,16 @@ class GradientNormExplorer(Explorer):
     RNN at the same settings.
 
     ``show`` names the controls to show (of cell, f, init, rho, T, hidden, clip); the others stay
-    at the given values. ``rho`` and ``T`` are (value, min, max, step)."""
+    at the given values. ``rho`` and ``T`` are (value, min, max, step). ``precompute``: compute
+    every ρ of the slider at the starting settings when built (default: for a gated cell, whose
+    profile costs ~50 ms), so that moving ρ is a look-up."""
 
     CONTROLS = ("cell", "f", "init", "rho", "T", "hidden", "clip")
 
     def __init__(self, cell: str = "RNN", show=CONTROLS, rho=(1.0, 0.1, 2.0, 0.05),
                  T=(100, 10, 1000, 10), nonlinearity: str = "tanh", init: str = "gaussian",
-                 hidden: int = 64, title: str = "Gradient norm over time steps"):
+                 hidden: int = 64, title: str = "Gradient norm over time steps",
+                 precompute: bool | None = None):
         super().__init__()
         self.title = title
         unknown = set(show) - set(self.CONTROLS)
@@ -336,6 +420,14 @@ class GradientNormExplorer(Explorer):
         self.title_text = ax.set_title(" ", fontsize=9)
         self._legend_key = None
         self._span_key, self._span = None, None
+        if precompute is None:  # a gated cell's profile costs ~50 ms, a vanilla RNN's ~10
+            precompute = cell != "RNN" and "rho" in show
+        if precompute:  # every ρ of the slider at the starting settings: moving ρ is a look-up
+            n = int(round((rho[2] - rho[1]) / rho[3]))
+            for i in range(n + 1):
+                r = round(c["rho"].min + i * c["rho"].step, 10)
+                for name in {cell, "RNN"}:
+                    self.profile(name, T[0], hidden, r, nonlinearity, init, None)
         self._start({name: c[name] for name in self.CONTROLS if name in show}, fig,
                     [*self.lines.values(), self.title_text])
 

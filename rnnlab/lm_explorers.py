@@ -154,6 +154,12 @@ class SurprisalExplorer(Explorer):
         self.readout = widgets.HTML("")
         self.below = [self.readout]
         self.pick.observe(guarded(self.status)(self._on_pick), names="value")
+        self._readout = functools.lru_cache(maxsize=64)(self._readout_uncached)  # per text
+        for example in examples.values():  # scored when built: picking one is a look-up
+            try:
+                self._readout(example)
+            except ValueError:
+                pass                       # shown as a one-line message when picked
         self._start({"example": self.pick, "text": self.text}, fig,
                     [self.bars, self.chars, self.summary], passive=("example",))
 
@@ -178,9 +184,15 @@ class SurprisalExplorer(Explorer):
         shown = np.minimum(bits[:n], self.vmax)
         self.bars.set_heights(shown, colors=self.cmap(self.norm(shown)))
         self.chars.set_texts([_shown(ch) for ch in s[:n]])
-        unseen = sorted({ch for ch in s if ch not in self.vocab.index})
         cut = f" (first {self.max_chars} of {len(s)} plotted)" if len(s) > self.max_chars else ""
         self.summary.set_text(f"mean {bits.mean():.2f} bits per character over {len(s)}{cut}")
+        self.readout.value = self._readout(s)
+        return False      # bars are clipped at vmax: the axes never change
+
+    def _readout_uncached(self, s: str) -> str:
+        """The text with each character's background coloured by its bits (HTML)."""
+        bits = self._surprisal(s)
+        unseen = sorted({ch for ch in s if ch not in self.vocab.index})
         spans = "".join(
             f'<span style="background:{self.colour(b)};font-family:monospace" '
             f'title="{b:.1f} bits">{html.escape(_shown(ch))}</span>'
@@ -191,8 +203,7 @@ class SurprisalExplorer(Explorer):
             note = (f"<br>never seen in training: {html.escape(names, quote=False)}; each is "
                     "scored as the unknown character (the model's probability of 'some "
                     "character I never saw')")
-        self.readout.value = f"<div>{spans}</div>{note}"
-        return False      # bars are clipped at vmax: the axes never change
+        return f"<div>{spans}</div>{note}"
 
 
 class ForecastExplorer(Explorer):

@@ -194,6 +194,16 @@ def test_hidden_state_every_control(hidden_explorer):
     assert_every_control_works(drive(hidden_explorer, extra={"text": bad}))
 
 
+def test_hidden_state_examples_are_run_when_built(hidden_explorer):
+    ex = hidden_explorer
+    assert ex._run.cache_info().misses == 3              # each example with the first model
+    for _, s in ex.pick.options[1:]:
+        ex.pick.value = s
+    assert ex._run.cache_info().misses == 3 and ex.status.value == ""
+    ex.model.value = "GRU"                               # another model: computed when asked
+    assert ex._run.cache_info().misses == 4
+
+
 def test_hidden_state_shows_the_chosen_model(hidden_explorer):
     ex = hidden_explorer
     ex.model.value = "GRU"
@@ -646,16 +656,62 @@ def test_truncation_x_axes_hold_every_T_so_moving_T_blits():
     assert ex.blitter.blits - blits == 12 - y_moves and y_moves <= 3
 
 
+def test_every_prefix_equals_bptt_for_each_T_and_k():
+    gen = torch.Generator().manual_seed(4)
+    params = bptt.init_params(3, 5, 2, gen)
+    xs = torch.randn(14, 4, 3, generator=gen, dtype=torch.float64)
+    targets = torch.randn(14, 4, 2, generator=gen, dtype=torch.float64)
+    Ts, ks = [2, 5, 9, 14], [1, 2, 3, 4, 7, 9, 14]
+    shares, errors = explorers.every_prefix(params, xs, targets, Ts, ks)
+    for i, T in enumerate(Ts):
+        c = bptt.loss_step_contributions(params, xs[:T], targets[:T], t=T - 1)
+        assert torch.allclose(shares[i, :T], c.flatten(1).norm(dim=1), rtol=1e-12)
+        assert torch.all(shares[i, T:] == 0)
+        full = bptt.bptt(params, xs[:T], targets[:T]).grads["W_hh"]
+        for j, k in enumerate(ks):
+            cut = bptt.bptt(params, xs[:T], targets[:T], k=k).grads["W_hh"]
+            want = ((cut - full).norm() / full.norm()).item()
+            assert np.isclose(errors[i, j].item(), want, rtol=1e-10, atol=1e-15), (T, k)
+
+
+def test_truncation_T_and_k_never_redraw_the_axes():
+    ex = truncation_explorer()
+    ylims = (ex.ax_l.get_ylim(), ex.ax_r.get_ylim())
+    full, blits = ex.blitter.full_draws, ex.blitter.blits
+    for T in [5, 40, 6, 39, *range(7, 39, 3)]:        # both ends and between
+        ex.T.value = T
+        for k in (1, 3, T - 1, T, 40):
+            ex.k.value = k
+            want = TruncationExplorer_cut(ex, T, k)
+            assert np.array_equal(np.isfinite(ex.cut_dots.get_ydata()), want > 0)
+    assert (ex.ax_l.get_ylim(), ex.ax_r.get_ylim()) == ylims
+    assert ex.blitter.full_draws == full and ex.blitter.blits > blits
+    ex.scale.value = 1.8                                # a new scale may move the y-axes
+    assert ex.status.value == ""
+
+
+def TruncationExplorer_cut(ex, T, k):
+    """The truncated shares from bptt itself, for the test above."""
+    c = bptt.loss_step_contributions(ex.params(ex.scale.value), ex.xs[:T], ex.targets[:T],
+                                     t=T - 1, k=k)
+    return c.flatten(1).norm(dim=1).numpy()
+
+
 def test_gradient_norm_computes_each_setting_once():
     ex = explorers.GradientNormExplorer(cell="LSTM", show=("cell", "rho", "T"),
                                         rho=(1.0, 0.5, 3.0, 0.25), T=(100, 10, 300, 10))
     for rho in (1.25, 1.5, 1.25, 1.0, 1.5):
         ex.c["rho"].value = rho
     info = ex.profile.cache_info()
-    # LSTM and vanilla RNN at the slider's ends (the y-range) and at 1.0, 1.25, 1.5: no more
-    assert info.misses == 2 * 5 and info.hits >= 6, info
+    # LSTM and vanilla RNN at every ρ of the slider, computed when built: moving ρ is a look-up
+    assert info.misses == 2 * 11 and info.hits >= 10, info
+    lazy = explorers.GradientNormExplorer(show=("rho",), rho=(1.0, 0.5, 1.5, 0.25),
+                                          T=(50, 10, 100, 10))
+    assert lazy.profile.cache_info().misses == 3        # a vanilla RNN: shown ρ and both ends
     p = G.profile("LSTM", 100, 64, 1.5)                 # a cached profile is the same profile
     assert np.allclose(ex.lines["measured"].get_ydata(), p.log_norms[np.isfinite(p.log_norms)])
+    ex.c["T"].value = 200                               # a new T computes the ρ shown
+    assert ex.profile.cache_info().misses == 2 * 11 + 2 * 3      # and both ends (the y-range)
 
 
 def test_gate_explorer_describes_each_sequence_once():

@@ -61,6 +61,14 @@ def test_surprisal_every_control(lm):
     assert_every_control_works(drive(ex, extra={"text": bad}))
 
 
+def test_surprisal_examples_are_scored_when_built(lm):
+    ex = lm_explorers.SurprisalExplorer(*lm, {"code": 'print("hi")', "prose": "The value",
+                                              "empty": ""}, max_chars=20)
+    assert ex._surprisal.cache_info().misses == 3        # the empty one too (it fails)
+    ex.pick.value = "The value"
+    assert ex._surprisal.cache_info().misses == 3 and ex.readout.value.count("<span") == 9
+
+
 def test_surprisal_bars_and_messages(lm):
     model, vocab = lm
     ex = lm_explorers.SurprisalExplorer(model, vocab, {"a": "The value"}, max_chars=20)
