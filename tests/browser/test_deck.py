@@ -65,4 +65,8 @@ def test_widgets_work_in_a_live_deck(lab, browser):
         assert after != before, "the plot did not redraw when the slider moved in the deck"
         assert nb.console_errors == [], nb.console_errors
     finally:
+        # Leave deck mode: JupyterLab keeps it in the workspace, and the next test's page (same
+        # server) would otherwise open as a deck.
+        nb.page.evaluate("() => window.jupyterapp.commands.execute('deck:stop')")
+        nb.page.wait_for_timeout(500)
         nb.close()
