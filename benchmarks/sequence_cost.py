@@ -29,7 +29,6 @@ a quiet machine.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import os
 import platform
@@ -45,7 +44,7 @@ sys.path.insert(0, str(ROOT))
 import torch  # noqa: E402
 from torch.nn import functional as F  # noqa: E402
 
-from rnnlab.compare import KINDS, build_lm, count_params, crossings  # noqa: E402
+from rnnlab.compare import KINDS, build_lm, count_params, crossings, run_record  # noqa: E402
 from rnnlab.mingru import min_gru_loop, min_gru_scan, scan_doubling  # noqa: E402
 from rnnlab.train import pick_device, seed_everything  # noqa: E402
 
@@ -294,13 +293,7 @@ def main() -> None:
         "device": str(device),
         "device_name": (torch.cuda.get_device_name(device) if device.type == "cuda"
                         else platform.processor() or platform.machine()),
-        "threads": torch.get_num_threads(),
-        "torch": torch.__version__,
-        "python": platform.python_version(),
-        "cpu_count": os.cpu_count(),
-        "load_average_start": load_start,
-        "load_average_end": os.getloadavg(),
-        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        **run_record(load_start),
         "train": train, "generate": gen, "mingru_scan": scan, "crossings": found,
     }
     out_path.parent.mkdir(parents=True, exist_ok=True)

@@ -33,10 +33,8 @@ state_dict}}}``), so the lesson can test them itself.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import os
-import platform
 import sys
 import tempfile
 import time
@@ -52,6 +50,7 @@ from rnnlab.compare import (  # noqa: E402
     KINDS,
     build_lm,
     count_params,
+    run_record,
     task_accuracy,
     task_loss,
     train_task,
@@ -209,13 +208,7 @@ def main() -> None:
         "description": LOOKUP_DESCRIPTION if lookup else SYNTHETIC_DESCRIPTION,
         "quick": args.quick,
         "settings": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
-        "threads": torch.get_num_threads(),
-        "torch": torch.__version__,
-        "python": platform.python_version(),
-        "cpu_count": os.cpu_count(),
-        "load_average_start": load_start,
-        "load_average_end": os.getloadavg(),
-        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        **run_record(load_start),
         "results": results,
     }
     out_path.parent.mkdir(parents=True, exist_ok=True)

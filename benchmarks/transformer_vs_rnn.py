@@ -26,10 +26,8 @@ machine are noisy: run the real comparison on a quiet one.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import os
-import platform
 import sys
 import tempfile
 import time
@@ -45,6 +43,7 @@ from rnnlab.compare import (  # noqa: E402
     bits_per_char,
     build_lm,
     count_params,
+    run_record,
     train_for,
     width_for_params,
 )
@@ -149,13 +148,7 @@ def main() -> None:
             "split": {"fingerprint": split.fingerprint, "characters": split.sizes(),
                       "vocabulary": len(vocab), "test_characters_scored": len(test_used)},
             "device": str(device),
-            "threads": torch.get_num_threads(),
-            "torch": torch.__version__,
-            "python": platform.python_version(),
-            "cpu_count": os.cpu_count(),
-            "load_average_start": load_start,
-            "load_average_end": os.getloadavg(),
-            "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+            **run_record(load_start),
             "baselines_bpc": baselines,
             "runs": runs,
         }

@@ -15,7 +15,10 @@ expects.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
+import os
+import platform
 import time
 from collections.abc import Callable
 
@@ -30,7 +33,7 @@ from rnnlab.transformer import TransformerLM
 
 __all__ = ["KINDS", "RecurrentLM", "build_lm", "count_params", "width_for_params",
            "bits_per_char", "train_for", "crossings", "task_loss", "train_task",
-           "task_accuracy"]
+           "task_accuracy", "run_record"]
 
 KINDS = ("lstm", "gru", "transformer", "mingru")
 
@@ -262,3 +265,17 @@ def task_accuracy(model: nn.Module, make_batch: Callable, length: int, n: int = 
         return (logits[:, -1].argmax(-1) == y).double().mean().item()
     asked = y != IGNORE
     return (logits.argmax(-1)[asked] == y[asked]).double().mean().item()
+
+
+def run_record(load_start) -> dict:
+    """What a benchmark's result file records about the run: threads, versions, CPU count, the
+    load average at the start (``load_start``, from ``os.getloadavg()``) and now, and the date."""
+    return {
+        "threads": torch.get_num_threads(),
+        "torch": torch.__version__,
+        "python": platform.python_version(),
+        "cpu_count": os.cpu_count(),
+        "load_average_start": load_start,
+        "load_average_end": os.getloadavg(),
+        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+    }

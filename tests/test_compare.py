@@ -179,3 +179,12 @@ def test_train_task_learns_short_recall():
     assert task_accuracy(model, make, 2, n=500) > before + 0.3
     with pytest.raises(ValueError, match="expected some lengths"):
         train_task(model, make, [], steps=1)
+
+
+def test_run_record_says_how_and_when_a_benchmark_ran():
+    from rnnlab.compare import run_record
+
+    rec = run_record((1.5, 2.0, 2.5))
+    assert rec["load_average_start"] == (1.5, 2.0, 2.5)
+    assert len(rec["load_average_end"]) == 3 and rec["threads"] == torch.get_num_threads()
+    assert rec["torch"] == torch.__version__ and rec["date"].endswith(" UTC")
