@@ -21,6 +21,19 @@ def progress_folder(tmp_path, monkeypatch):
     return folder
 
 
+@pytest.fixture
+def strict_widgets(monkeypatch):
+    """A widget callback that raises fails the test: it raises in the test (RNNLAB_STRICT), and
+    any error a callback recorded instead (rnnlab.widgets.ERRORS) fails it at the end. Use with
+    ``pytestmark = pytest.mark.usefixtures("strict_widgets")``."""
+    from rnnlab import widgets
+
+    monkeypatch.setenv("RNNLAB_STRICT", "1")
+    del widgets.ERRORS[:]
+    yield
+    assert widgets.ERRORS == []
+
+
 @pytest.fixture(scope="module")
 def one_thread():
     """One torch thread for a module of tiny-tensor tests: on a busy 2-core machine, thread

@@ -13,7 +13,6 @@ matplotlib.use("agg")
 
 from test_explorers import assert_every_control_works, drive  # noqa: E402
 
-from rnnlab import widgets as rw  # noqa: E402
 from rnnlab.compare_explorers import (  # noqa: E402
     CostExplorer,
     cost_curve,
@@ -53,12 +52,7 @@ def fake_record(width: int) -> dict:
             "train": {"params": params, "rows": train}, "generate": {"rows": generate}}
 
 
-@pytest.fixture(autouse=True)
-def strict(monkeypatch):
-    monkeypatch.setenv("RNNLAB_STRICT", "1")
-    del rw.ERRORS[:]
-    yield
-    assert rw.ERRORS == []
+pytestmark = pytest.mark.usefixtures("strict_widgets")
 
 
 @pytest.fixture

@@ -20,13 +20,7 @@ from rnnlab import bptt, data, explorers, text  # noqa: E402
 from rnnlab import gradients as G  # noqa: E402
 from rnnlab import widgets as rw  # noqa: E402
 
-
-@pytest.fixture(autouse=True)
-def strict(monkeypatch):
-    monkeypatch.setenv("RNNLAB_STRICT", "1")  # a failing callback raises in the test
-    del rw.ERRORS[:]
-    yield
-    assert rw.ERRORS == []
+pytestmark = pytest.mark.usefixtures("strict_widgets")
 
 
 def pixels(ex) -> np.ndarray:

@@ -9,19 +9,13 @@ import torch
 matplotlib.use("agg")
 
 from rnnlab import charlm, lm_explorers  # noqa: E402
-from rnnlab import widgets as rw  # noqa: E402
 from rnnlab.corpus import OpenVocab  # noqa: E402
 from tests.test_explorers import assert_every_control_works, drive  # noqa: E402
 
 TEXT = 'The value of x is (a + b). print("hi")\n' * 10
 
 
-@pytest.fixture(autouse=True)
-def strict(monkeypatch):
-    monkeypatch.setenv("RNNLAB_STRICT", "1")
-    del rw.ERRORS[:]
-    yield
-    assert rw.ERRORS == []
+pytestmark = pytest.mark.usefixtures("strict_widgets")
 
 
 @pytest.fixture

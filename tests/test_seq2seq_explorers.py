@@ -12,7 +12,6 @@ matplotlib.use("agg")
 
 from test_explorers import assert_every_control_works, drive  # noqa: E402
 
-from rnnlab import widgets as rw  # noqa: E402
 from rnnlab.seq2seq import answer, iso_date_problem, load_checkpoint  # noqa: E402
 from rnnlab.seq2seq_explorers import AttentionExplorer  # noqa: E402
 
@@ -21,12 +20,7 @@ EXAMPLES = {"weekday, month day, year": "Thursday, November 26, 2026",
             "day mon. year": "26 nov. 2026", "mm/dd/yy": "11/26/26"}
 
 
-@pytest.fixture(autouse=True)
-def strict(monkeypatch):
-    monkeypatch.setenv("RNNLAB_STRICT", "1")
-    del rw.ERRORS[:]
-    yield
-    assert rw.ERRORS == []
+pytestmark = pytest.mark.usefixtures("strict_widgets")
 
 
 @pytest.fixture(scope="module")
