@@ -539,10 +539,10 @@ class TrainingGradientsExplorer(Explorer):
         self.title_h = axh.set_title(" ", fontsize=9)
         self.title_p = axp.set_title(" ", fontsize=9)
         self._shown = names[0]
-        # The heatmap changes only with the model (then a full redraw); a step only moves the
-        # markers and the profile, which are all a blit has to draw.
+        # The heatmap and the left title change only with the model (then a full redraw); a
+        # step only moves the markers and the profile, which are all a blit has to draw.
         self._start({"model": self.model, "step": self.step}, fig,
-                    [self.mark_h, self.mark_l, self.prof_line, self.title_h, self.title_p])
+                    [self.mark_h, self.mark_l, self.prof_line, self.title_p])
 
     def _update(self) -> bool:
         name, s = self.model.value, self.step.value

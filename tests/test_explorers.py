@@ -509,6 +509,39 @@ def test_png_bytes_decodes_to_the_same_pixels():
     assert np.array_equal(np.asarray(Image.open(io.BytesIO(rw.png_bytes(rgba)))), rgba)
 
 
+def test_png_bytes_with_zlib_when_isal_is_missing(monkeypatch):
+    """isal is optional (pyproject's "fast" extra): without it png_bytes uses zlib, same PNG
+    pixels. With it (requirements.txt pins it) the images come from ISA-L's deflate."""
+    import io
+    import zlib
+
+    from PIL import Image
+
+    rgba = np.zeros((40, 30, 4), np.uint8)
+    rgba[5:9, 3:20] = (200, 10, 30, 255)
+    with_isal = rw.png_bytes(rgba)
+    monkeypatch.setattr(rw, "_deflate", zlib)
+    with_zlib = rw.png_bytes(rgba)
+    for png in (with_isal, with_zlib):
+        assert np.array_equal(np.asarray(Image.open(io.BytesIO(png))), rgba)
+    pytest.importorskip("isal")
+    import isal.isal_zlib
+
+    monkeypatch.undo()
+    assert rw._deflate is isal.isal_zlib
+
+
+def test_opaque_finds_any_pixel_with_alpha_below_255():
+    rgba = np.full((6, 7, 4), 255, np.uint8)
+    buff = rgba.view(np.uint32).squeeze(2)
+    assert rw._opaque(buff)
+    for alpha in (0, 1, 254):
+        rgba[3, 4, 3] = alpha
+        assert not rw._opaque(buff)
+    rgba[3, 4] = (0, 0, 0, 255)                              # black, opaque
+    assert rw._opaque(buff)
+
+
 IPYMPL_DIFF = """
 import io, json
 import matplotlib

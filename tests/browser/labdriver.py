@@ -411,6 +411,7 @@ _JS_WATCH = """(panel) => {
       const out = orig.apply(this, args);
       const log = this.canvas.__rnnlabDraws;
       if (log) log.push(performance.now());
+      if (this.canvas.__rnnlabOnDraw) this.canvas.__rnnlabOnDraw();
       return out;
     };
     window.__rnnlabPatched = true;
@@ -423,6 +424,27 @@ _JS_WATCH = """(panel) => {
     for (const type of ['keydown', 'pointerdown', 'change', 'input'])
       panel.addEventListener(type, e => panel.__rnnlabInputs.push(e.timeStamp), true);
   }
+  return true;
+}"""
+
+# Before a change: a promise (window.__rnnlabWait) that resolves at the first draw on the canvas
+# after a new input event, or after ``ms`` milliseconds. Waiting on it is one call that returns
+# when the draw happens, so nothing polls the page while the change is on its way (polling from
+# Python costs CPU in the browser, the driver and Python, which on a 2-core machine delays the
+# kernel and the page it measures).
+_JS_ARM = """(panel, ms) => {
+  const c = panel.querySelector('.jupyter-matplotlib-canvas-div canvas');
+  const i0 = panel.__rnnlabInputs.length;
+  window.__rnnlabWait = new Promise(resolve => {
+    const timer = setTimeout(() => { c.__rnnlabOnDraw = null; resolve(false); }, ms);
+    c.__rnnlabOnDraw = () => {
+      if (panel.__rnnlabInputs.length > i0) {
+        c.__rnnlabOnDraw = null;
+        clearTimeout(timer);
+        resolve(true);
+      }
+    };
+  });
   return true;
 }"""
 
@@ -871,23 +893,20 @@ class NotebookPage:
             self.wait_canvas_stable(panel, timeout=5)
             seen = panel.evaluate(_JS_WATCHED)
             n_draws, n_inputs = len(seen["draws"]), len(seen["inputs"])
+            panel.evaluate(_JS_ARM, 1000 * self.redraw_timeout)
             self.change(control, small=True)
-            deadline = time.monotonic() + self.redraw_timeout
-            while True:
-                seen = panel.evaluate(_JS_WATCHED)
-                if len(seen["draws"]) > n_draws and len(seen["inputs"]) > n_inputs:
-                    t_in = seen["inputs"][n_inputs]
-                    later = [t for t in seen["draws"][n_draws:] if t >= t_in]
-                    if later:
-                        out.append(later[0] - t_in)
-                        images = [t for t in self.page.evaluate("() => window.__rnnlabImages")
-                                  if t_in <= t <= later[0]]
-                        self.kernel_parts.append(images[-1] - t_in if images else float("nan"))
-                        break
-                if time.monotonic() > deadline:
-                    out.append(float("nan"))
-                    break
-                time.sleep(0.01)
+            self.page.evaluate("() => window.__rnnlabWait")  # returns at the redraw (or timeout)
+            seen = panel.evaluate(_JS_WATCHED)
+            t_in = seen["inputs"][n_inputs] if len(seen["inputs"]) > n_inputs else None
+            later = [t for t in seen["draws"][n_draws:] if t_in is not None and t >= t_in]
+            if not later:
+                out.append(float("nan"))
+                self.kernel_parts.append(float("nan"))
+                continue
+            out.append(later[0] - t_in)
+            images = [t for t in self.page.evaluate("() => window.__rnnlabImages")
+                      if t_in <= t <= later[0]]
+            self.kernel_parts.append(images[-1] - t_in if images else float("nan"))
         return out
 
 
