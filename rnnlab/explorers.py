@@ -33,7 +33,16 @@ from matplotlib.ticker import FuncFormatter
 
 from rnnlab import bptt, data, text
 from rnnlab import gradients as G
-from rnnlab.widgets import BadInput, Explorer, GateHeatmaps, TextRow, figure, fit_limits, guarded
+from rnnlab.widgets import (
+    BadInput,
+    Explorer,
+    GateHeatmaps,
+    TextRow,
+    figure,
+    fit_limits,
+    guarded,
+    heatmap,
+)
 
 # Figures of interactive plots are drawn at 72 dpi: fewer pixels to render and send, so a
 # redraw reaches the screen in time on a high-density screen too (see Blitter).
@@ -124,8 +133,8 @@ class HiddenStateExplorer(Explorer):
         self.model = widgets.Dropdown(options=list(models), description="model")
         fig, (self.ax_h, self.ax_p) = figure(figsize=(8.0, 4.6), nrows=2, sharex=True,
                                              gridspec_kw={"height_ratios": [3, 1]}, dpi=DPI)
-        self.image = self.ax_h.imshow(np.zeros((2, 2)), aspect="auto", cmap="RdBu_r", vmin=-1,
-                                      vmax=1, interpolation="nearest")
+        self.image = heatmap(self.ax_h, np.zeros((2, 2)), aspect="auto", cmap="RdBu_r", vmin=-1,
+                             vmax=1)
         fig.colorbar(self.image, ax=self.ax_h, label="$h_t$ unit value")
         self.ax_h.set_ylabel("hidden unit")
         (self.p_line,) = self.ax_p.plot([], [], "o-", ms=3, color="tab:green")
@@ -516,9 +525,9 @@ class TrainingGradientsExplorer(Explorer):
         fig.get_layout_engine().set(wspace=0.06)  # room between the colour bar's label and axp's
         lo = min(r["heat"].min() for r in runs.values())
         hi = max(r["heat"].max() for r in runs.values())
-        self.img = axh.imshow(first["heat"].T, origin="lower", aspect="auto", cmap="viridis",
-                              vmin=lo, vmax=hi, interpolation="nearest",
-                              extent=(steps[0] - every / 2, last + every / 2, 0.5, self.T + 0.5))
+        self.img = heatmap(axh, first["heat"].T, origin="lower", aspect="auto", cmap="viridis",
+                           vmin=lo, vmax=hi,
+                           extent=(steps[0] - every / 2, last + every / 2, 0.5, self.T + 0.5))
         fig.colorbar(self.img, ax=axh, label="log10 ||∂L/∂h_t||")
         self.mark_h = axh.axvline(last, color="white", lw=1)
         axh.set_xlabel("training step")

@@ -20,7 +20,7 @@ import ipywidgets as widgets
 import numpy as np
 from matplotlib.patches import Rectangle
 
-from rnnlab.widgets import BadInput, Explorer, TextRow, figure, guarded
+from rnnlab.widgets import BadInput, Explorer, TextRow, figure, guarded, heatmap
 
 DPI = 72
 
@@ -53,9 +53,9 @@ class AttentionExplorer(Explorer):
         self.below = [self.readout]
         fig, (self.ax_map, self.ax_row) = figure(
             figsize=(8.0, 5.0), nrows=2, gridspec_kw={"height_ratios": [3, 1.3]}, dpi=DPI)
-        self.image = self.ax_map.imshow(np.full((max_steps, max_input), np.nan), aspect="auto",
-                                        cmap="Blues", vmin=0, vmax=1, interpolation="nearest",
-                                        extent=(-0.5, max_input - 0.5, max_steps - 0.5, -0.5))
+        self.image = heatmap(self.ax_map, np.full((max_steps, max_input), np.nan), aspect="auto",
+                             cmap="Blues", vmin=0, vmax=1,
+                             extent=(-0.5, max_input - 0.5, max_steps - 0.5, -0.5))
         # one colour bar beside both axes, so that their input positions line up
         fig.colorbar(self.image, ax=[self.ax_map, self.ax_row], label="attention weight",
                      shrink=0.6)

@@ -28,7 +28,9 @@ from collections.abc import Callable, Iterable
 import ipywidgets as widgets
 import numpy as np
 from matplotlib.collections import PathCollection, PolyCollection
+from matplotlib.image import AxesImage
 from matplotlib.path import Path
+from matplotlib.transforms import Affine2D, Bbox, TransformedBbox
 
 # (callback name, "ExceptionType: message") for every unexpected exception in a guarded callback.
 ERRORS: list[tuple[str, str]] = []
@@ -456,6 +458,58 @@ class BarRow(PolyCollection):
         return self._heights.copy()
 
 
+class _NearestImage(AxesImage):
+    """An ``AxesImage`` with interpolation "nearest" on linear, unrotated axes, drawn by
+    indexing: each screen pixel takes the colour of the array cell under its centre, which is
+    what matplotlib's resampling gives (tests/test_widgets.py compares the pixels), without
+    resampling the values and their mask in floating point at screen size (several times
+    faster on a heatmap at 2x pixel density). Anything else goes to matplotlib's own path."""
+
+    def make_image(self, renderer, magnification=1.0, unsampled=False):
+        A = self._A
+        alpha = self.get_alpha()
+        if (unsampled or A is None or A.ndim != 2 or A.size == 0 or magnification != 1.0
+                or self.get_interpolation() != "nearest" or self.axes is None
+                or not self.get_transform().is_affine or np.ndim(alpha) > 0):
+            return super().make_image(renderer, magnification, unsampled)
+        x1, x2, y1, y2 = self.get_extent()
+        bbox = Bbox(np.array([[x1, y1], [x2, y2]]))
+        clip = ((self.get_clip_box() or self.axes.bbox) if self.get_clip_on()
+                else self.get_figure(root=True).bbox)
+        shown = Bbox.intersection(TransformedBbox(bbox, self.get_transform()), clip)
+        if shown is None:
+            return None, 0, 0, None
+        e = shown.extents  # rounded to whole pixels as matplotlib's _make_image rounds them
+        x0, y0 = np.floor(e[0] + 0.5), np.ceil(e[1] - 0.5 - 1e-8)
+        w, h = int(np.floor(e[2] + 0.5 + 1e-8) - x0), int(np.ceil(e[3] - 0.5) - y0)
+        if w <= 0 or h <= 0:
+            return None, 0, 0, None
+        rows, cols = A.shape
+        flip = (Affine2D().translate(0, -rows).scale(1, -1) if self.origin == "upper"
+                else Affine2D())
+        t = (flip + Affine2D().scale(bbox.width / cols, bbox.height / rows)
+             .translate(bbox.x0, bbox.y0) + self.get_transform()
+             + Affine2D().translate(-x0, -y0))
+        (a, b, tx), (c, d, ty), _ = t.get_matrix()
+        if b != 0 or c != 0 or a == 0 or d == 0:
+            return super().make_image(renderer, magnification, unsampled)
+        j = np.floor((np.arange(w) + 0.5 - tx) / a).astype(np.intp)  # cell under each centre
+        i = np.floor((np.arange(h) + 0.5 - ty) / d).astype(np.intp)
+        colours = np.ascontiguousarray(self.to_rgba(A, alpha=alpha, bytes=True))
+        packed = colours.view(np.uint32)[..., 0]                      # one uint32 per cell
+        out = packed.take(i.clip(0, rows - 1), axis=0).take(j.clip(0, cols - 1), axis=1)
+        out[(i < 0) | (i >= rows)] = 0                                 # outside the array:
+        out[:, (j < 0) | (j >= cols)] = 0                              # transparent
+        return out.view(np.uint8).reshape(h, w, 4), x0, y0, t
+
+
+def heatmap(ax, data, **kw) -> AxesImage:
+    """``ax.imshow(data, interpolation="nearest", **kw)``, drawn faster (``_NearestImage``)."""
+    im = ax.imshow(data, interpolation="nearest", **kw)
+    im.__class__ = _NearestImage  # same state, only make_image differs
+    return im
+
+
 class GateHeatmaps:
     """Gate activations as heatmaps, one axis per gate: units down, time steps across, coloured
     from 0 (closed) to 1 (open) on one shared colour bar.
@@ -471,9 +525,8 @@ class GateHeatmaps:
         self.units = (lo, hi)
         for ax, (title, maps) in zip(axes, gates, strict=True):
             self.steps = maps.shape[1]
-            im = ax.imshow(maps[0, :, lo:hi + 1].T, aspect="auto", vmin=0, vmax=1,
-                           cmap="viridis", interpolation="nearest",
-                           extent=(-0.5, self.steps - 0.5, hi + 0.5, lo - 0.5))
+            im = heatmap(ax, maps[0, :, lo:hi + 1].T, aspect="auto", vmin=0, vmax=1,
+                         cmap="viridis", extent=(-0.5, self.steps - 0.5, hi + 0.5, lo - 0.5))
             ax.set_ylabel(f"{title}\nunit", fontsize=8)
             self.images.append((im, maps))
         axes[-1].set_xlabel("step t")

@@ -159,3 +159,70 @@ def test_gate_heatmaps_redraw_the_chosen_sequence_and_units():
     assert np.array_equal(im_i.get_array(), i[2, :, 1:3].T)
     assert im_f.get_extent() == [-0.5, 4.5, 2.5, 0.5]
     assert len(fig.axes) == 3   # the two heatmaps and one shared colour bar
+
+
+# -- heatmap: imshow's pixels, drawn by indexing (issue 9, item 6) ------------------------------
+
+HEATMAP_CASES = {
+    "upper, fills the axes": dict(origin="upper"),
+    "lower, with an extent": dict(origin="lower", extent=(-5.0, 55.0, 0.5, 7.5)),
+    "reversed extent (units down)": dict(extent=(-0.5, 49.5, 7.5, -0.5)),
+    "zoomed in: clipped by the axes": dict(origin="upper", xlim=(3.3, 17.8), ylim=(6.2, 1.7)),
+    "zoomed out: margins around it": dict(origin="lower", xlim=(-9, 70), ylim=(-3, 11)),
+    "scalar alpha": dict(alpha=0.5),
+}
+
+
+@pytest.mark.parametrize("dpi", [72, 144])
+@pytest.mark.parametrize("case", list(HEATMAP_CASES))
+def test_heatmap_draws_the_pixels_imshow_draws(case, dpi, monkeypatch):
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+    import numpy as np
+    from matplotlib.image import AxesImage
+
+    resampled = []                                   # draws that went through imshow's path
+    own = AxesImage.make_image
+    monkeypatch.setattr(AxesImage, "make_image",
+                        lambda self, *a, **k: (resampled.append(1), own(self, *a, **k))[1])
+
+    opts = dict(HEATMAP_CASES[case])
+    xlim, ylim = opts.pop("xlim", None), opts.pop("ylim", None)
+    rng = np.random.default_rng(dpi)
+    data = rng.uniform(-1.2, 1.2, (8, 50))
+    data[2, 7] = data[5, 0] = np.nan                        # "bad" cells: transparent
+    shown, fast = [], []
+    for use in ("imshow", "heatmap"):
+        fig = plt.figure(figsize=(5.3, 2.7), dpi=dpi)
+        ax = fig.add_axes((0.11, 0.13, 0.8, 0.77))
+        kw = dict(aspect="auto", cmap="RdBu_r", vmin=-1, vmax=1, **opts)
+        im = (ax.imshow(data, interpolation="nearest", **kw) if use == "imshow"
+              else rw.heatmap(ax, data, **kw))
+        if xlim:
+            ax.set_xlim(*xlim)
+        if ylim:
+            ax.set_ylim(*ylim)
+        del resampled[:]
+        fig.canvas.draw()
+        shown.append(np.asarray(fig.canvas.buffer_rgba()).copy())
+        fast.append(isinstance(im, rw._NearestImage) and not resampled)
+        plt.close(fig)
+    assert fast == [False, True]
+    diff = np.abs(shown[0].astype(int) - shown[1].astype(int)).max(axis=2)
+    assert diff.max() == 0, f"{(diff > 0).sum()} pixels differ, by up to {diff.max()}"
+
+
+def test_heatmap_keeps_imshow_for_what_it_does_not_handle():
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    fig, ax = plt.subplots(figsize=(3, 2), dpi=72)
+    im = rw.heatmap(ax, np.ones((3, 4, 3)) * 0.5)                     # RGB data: imshow's path
+    fig.canvas.draw()
+    assert np.asarray(fig.canvas.buffer_rgba())[70, 100, 0] in (127, 128)
+    im.set_interpolation("bilinear")                                # not nearest: imshow's path
+    im.set_data(np.arange(12.0).reshape(3, 4))
+    fig.canvas.draw()
+    plt.close(fig)
