@@ -58,6 +58,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--changes", type=int, default=12, help="changes per plot (at least 10)")
     ap.add_argument("--scales", type=float, nargs="+", default=[1.0, 2.0],
                     help="screen pixel densities to measure (default: 1 2)")
+    ap.add_argument("--poll", action="store_true",
+                    help="also measure each plot the earlier way, polling the page every 10 ms "
+                         "from Python while a change is on its way (rows marked [poll]), to "
+                         "show what the polling itself costs")
     args = ap.parse_args(argv)
     if args.changes < 10:
         ap.error("--changes must be at least 10")
@@ -88,6 +92,10 @@ def main(argv: list[str] | None = None) -> int:
                         continue
                     ms = page.redraw_latencies(panel, control, n=args.changes)
                     rows.append((path.name, title, scale, str(control), ms, page.kernel_parts))
+                    if args.poll:
+                        ms = page.redraw_latencies(panel, control, n=args.changes, poll=True)
+                        rows.append((path.name, title, scale, f"{control} [poll]", ms,
+                                     page.kernel_parts))
             except Exception as err:  # noqa: BLE001 - report and go on with the next notebook
                 print(f"{path.name}: {type(err).__name__}: {str(err).splitlines()[0][:300]}",
                       file=sys.stderr)
@@ -100,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
           f"{args.changes} changes per plot; target: median < {TARGET_MS:.0f} ms\n")
     wn = max([len("notebook")] + [len(r[0]) for r in rows])
     wp = min(40, max([len("plot")] + [len(r[1]) for r in rows]))
-    wc = min(28, max([len("control")] + [len(r[3]) for r in rows]))
+    wc = min(34, max([len("control")] + [len(r[3]) for r in rows]))
     head = (f"{'notebook':<{wn}}  {'plot':<{wp}}  {'px':>3}  {'control':<{wc}}  {'n':>3}  "
             f"{'median':>7}  {'p90':>7}  {'max':>7}  {'to image':>8}  {'draw':>6}  target")
     print(head)
@@ -116,7 +124,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{row}  {'no redraw':>7}")
             continue
         med = statistics.median(ok)
-        medians.setdefault(scale, []).append(med)
+        if not control.endswith("[poll]"):
+            medians.setdefault(scale, []).append(med)
         verdict = "ok" if med < TARGET_MS else "over"
         if lost:
             verdict += f" ({lost} changes never redrew)"

@@ -880,12 +880,14 @@ class NotebookPage:
         return out
 
     # -- latency -----------------------------------------------------------------------------
-    def redraw_latencies(self, panel, control: Control, n: int = 12) -> list[float]:
+    def redraw_latencies(self, panel, control: Control, n: int = 12,
+                         poll: bool = False) -> list[float]:
         """Milliseconds from each input event on ``control`` (one slider step, or the next
         option) to the next draw on the panel's ipympl canvas, measured in the page.
         ``self.kernel_parts`` gets, for each, the part until the new image arrived in the page
         (input sent, callback run, figure rendered, PNG made and sent); the rest is the
-        browser decoding and drawing it."""
+        browser decoding and drawing it. ``poll``: the earlier way, asking the page every 10 ms
+        whether the draw happened (only to measure what that costs)."""
         panel.element_handle().evaluate(_JS_WATCH)
         out = []
         self.kernel_parts: list[float] = []
@@ -895,7 +897,16 @@ class NotebookPage:
             n_draws, n_inputs = len(seen["draws"]), len(seen["inputs"])
             panel.evaluate(_JS_ARM, 1000 * self.redraw_timeout)
             self.change(control, small=True)
-            self.page.evaluate("() => window.__rnnlabWait")  # returns at the redraw (or timeout)
+            if poll:
+                deadline = time.monotonic() + self.redraw_timeout
+                while time.monotonic() < deadline:
+                    now = panel.evaluate(_JS_WATCHED)
+                    if len(now["draws"]) > n_draws and len(now["inputs"]) > n_inputs \
+                            and now["draws"][-1] >= now["inputs"][n_inputs]:
+                        break
+                    time.sleep(0.01)
+            else:
+                self.page.evaluate("() => window.__rnnlabWait")  # returns at the redraw
             seen = panel.evaluate(_JS_WATCHED)
             t_in = seen["inputs"][n_inputs] if len(seen["inputs"]) > n_inputs else None
             later = [t for t in seen["draws"][n_draws:] if t_in is not None and t >= t_in]
