@@ -28,20 +28,18 @@ from rnnlab.widgets import BadInput, Explorer, figure
 
 DPI = 72
 
+TRAIN_CURVES = ("lstm", "gru", "transformer", "mingru")
+GENERATE_CURVES = ("lstm", "mingru", "transformer_cache", "transformer_no_cache")
 # measure: (section, x key, value key, scale to shown unit, y label, higher is better, curves)
 MEASURES = {
     "training speed": ("train", "T", "chars_per_s", 1.0,
-                       "characters per second (forward + backward)", True,
-                       ("lstm", "gru", "transformer", "mingru")),
+                       "characters per second (forward + backward)", True, TRAIN_CURVES),
     "training memory": ("train", "T", "saved_bytes", 2.0 ** -20,
-                        "MiB saved for the backward pass", False,
-                        ("lstm", "gru", "transformer", "mingru")),
+                        "MiB saved for the backward pass", False, TRAIN_CURVES),
     "generation time": ("generate", "t", "seconds_per_token", 1e3,
-                        "ms for the next token after t tokens", False,
-                        ("lstm", "mingru", "transformer_cache", "transformer_no_cache")),
+                        "ms for the next token after t tokens", False, GENERATE_CURVES),
     "generation state": ("generate", "t", "state_bytes", 2.0 ** -10,
-                         "KiB kept between tokens", False,
-                         ("lstm", "mingru", "transformer_cache", "transformer_no_cache")),
+                         "KiB kept between tokens", False, GENERATE_CURVES),
 }
 NAMES = {"lstm": "LSTM", "gru": "GRU", "transformer": "Transformer", "mingru": "minGRU",
          "transformer_cache": "Transformer, KV cache",
