@@ -24,8 +24,11 @@ blitter = rw.Blitter(fig, [line, title])
 blitter.update()
 fig.canvas"""
 
-# Four blits (diff images), then, seconds later, the same pixels sent as one full image.
+# Four blits (diff images), then the same pixels sent as one full image: each one when the test
+# types its number into the box (not on a timer, so a slow machine cannot reorder them).
 MOVES = """\
+import ipywidgets as widgets
+
 def move(k):
     x = np.linspace(0, 2 + 2 * k, 12)
     line.set_data(x, np.sin(x * (k + 1)) * 0.25 * (k + 1))
@@ -36,10 +39,22 @@ def full_image():
     fig.canvas._force_full = fig.canvas._png_is_old = True
     fig.canvas.manager.refresh_all()
 
-loop = asyncio.get_event_loop()
-for k in range(4):
-    loop.call_later(1.5 + 0.5 * k, move, k)
-loop.call_later(9.0, full_image)"""
+step = widgets.IntText(value=-1, description="step")
+step.observe(lambda change: move(change["new"]) if change["new"] < 4 else full_image(),
+             names="value")
+step"""
+
+
+def _images(page) -> int:
+    """How many images (full or diff) the page's ipympl canvases have received."""
+    return page.page.evaluate("() => window.__rnnlabImages.length")
+
+
+def _wait_images(page, n: int, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while _images(page) < n:
+        assert time.monotonic() < deadline, f"expected {n} images, the page got {_images(page)}"
+        time.sleep(0.05)
 
 
 @pytest.mark.parametrize("scale", [1, 2])
@@ -49,16 +64,21 @@ def test_diff_images_compose_to_the_full_image(lab, browser, scale):
     try:
         page.open()
         page.run_all()
-        t0 = time.monotonic()
         plot = page.page.locator(".jupyter-matplotlib").first
         plot.wait_for(timeout=30_000)
+        box = page.page.locator(".widget-text input").first
+        box.wait_for(timeout=30_000)
         first = page.wait_canvas_stable(plot)
-        time.sleep(max(0.0, 5.0 - (time.monotonic() - t0)))
-        after_diffs = page.wait_canvas_stable(plot)
+        for k in range(5):                               # moves 0-3: diffs; 4: a full image
+            n = _images(page)
+            box.fill(str(k))
+            box.press("Enter")
+            _wait_images(page, n + 1)
+            shown = page.wait_canvas_stable(plot)
+            if k == 3:
+                after_diffs = shown
         assert after_diffs not in (None, "blank", "empty", first), (first, after_diffs)
-        time.sleep(max(0.0, 11.0 - (time.monotonic() - t0)))
-        after_full = page.wait_canvas_stable(plot)
-        assert after_full == after_diffs
+        assert shown == after_diffs                      # the full image: the same pixels
         assert not page.problems(), page.problems()
     finally:
         page.close()
