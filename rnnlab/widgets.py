@@ -178,9 +178,15 @@ def png_bytes(rgba: np.ndarray, level: int = 1) -> bytes:
     the ``isal`` package is there, else zlib's). Several times faster than PIL's default
     (adaptive filters, zlib level 6) on a figure's pixels; a little larger."""
     h, w, _ = rgba.shape
-    raw = np.zeros((h, 4 * w + 1), np.uint8)         # each row: filter byte 0, then the pixels
+    return _png(_rows(rgba), w, h, level)
+
+
+def _rows(rgba: np.ndarray) -> np.ndarray:
+    """(h, w, 4) uint8 pixels as a PNG's rows: each a filter byte 0, then the pixels."""
+    h, w, _ = rgba.shape
+    raw = np.zeros((h, 4 * w + 1), np.uint8)
     raw[:, 1:] = rgba.reshape(h, 4 * w)
-    return _png(raw, w, h, level)
+    return raw
 
 
 def _png(raw: np.ndarray, w: int, h: int, level: int = 1) -> bytes:
@@ -215,8 +221,7 @@ def _diff_image(canvas) -> bytes | None:
     if (canvas._force_full or buff.shape != canvas._last_buff.shape or not _opaque(buff)):
         canvas.set_image_mode("full")
         r, c = buff.shape
-        raw = np.zeros((r, 4 * c + 1), np.uint8)
-        raw[:, 1:] = pixels.reshape(r, 4 * c)
+        raw = _rows(pixels)
     else:
         canvas.set_image_mode("diff")
         changed = buff != canvas._last_buff
